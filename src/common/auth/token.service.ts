@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ROLES as ALL_ROLES } from '../../modules/identity/domain/roles';
+import type { AuthUser } from './auth-user';
+
+interface Claims {
+  sub: string;
+  usr: string;
+  roles: string[];
+  org: string | null;
+  wkr: string | null;
+}
+
+/** Signs and verifies access tokens (HS256 with JWT_SECRET). Stateless, so any API replica can verify. */
+@Injectable()
+export class TokenService {
+  private readonly jwt: JwtService;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.jwt = new JwtService({
+      secret: config.jwtSecret,
+      signOptions: { algorithm: 'HS256', expiresIn: config.jwtExpiresInSeconds, issuer: 'labour-contest' },
+      verifyOptions: { algorithms: ['HS256'], issuer: 'labour-contest' },
+    });
+  }
+
+  sign(u: AuthUser): string {
+    const claims: Claims = { sub: u.id, usr: u.username, roles: u.roles, org: u.organizationId, wkr: u.workerId };
+    return this.jwt.sign(claims);
+  }
+
+  /** The user a token stands for, or undefined for a bad, expired or foreign token. */
+  verify(token: string): AuthUser | undefined {
+    try {
+      const c = this.jwt.verify<Claims>(token);
+      if (typeof c.sub !== 'string' || !Array.isArray(c.roles)) return undefined;
+      return {
+        id: c.sub,
+        username: c.usr,
+        roles: c.roles.filter((r): r is AuthUser['roles'][number] => (ALL_ROLES as readonly string[]).includes(r)),
+        organizationId: c.org ?? null,
+        workerId: c.wkr ?? null,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Bearer header first; the `access_token` cookie serves browser pages such as /admin/queues. */
+  fromRequest(req: { headers: Record<string, string | string[] | undefined> }): AuthUser | undefined {
+    const h = req.headers['authorization'];
+    const header = Array.isArray(h) ? h[0] : h;
+    if (header?.startsWith('Bearer ')) return this.verify(header.slice(7).trim());
+    const cookie = req.headers['cookie'];
+    const raw = Array.isArray(cookie) ? cookie.join(';') : cookie;
+    const m = raw?.match(/(?:^|;\s*)access_token=([^;]+)/);
+    return m ? this.verify(decodeURIComponent(m[1])) : undefined;
+  }
+}

@@ -1,0 +1,29 @@
+/** Typed configuration. Built only by loadConfig() in this folder; injected everywhere else. */
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface AppConfig {
+  port: number;
+  database: {
+    kind: DatabaseKind;
+    url?: string; // postgres only
+    schema?: string; // postgres only; tests use a fresh schema per file
+    sqlitePath: string; // sqlite only
+  };
+  redisUrl: string;
+  /** true when REDIS_URL was given; `npm start` may otherwise start a private redis-server. */
+  redisUrlExplicit: boolean;
+  queuePrefix: string;
+  adminUsername: string;
+  adminPassword?: string;
+  jwtSecret: string;
+  jwtExpiresInSeconds: number;
+  /** 32-byte key: AES-256-GCM for personal data and HMAC for its lookup hash. */
+  dataKey: Buffer;
+  publicBaseUrl: string;
+  varDir: string;
+  logLevel: string;
+  bodyLimit: string;
+  outboxPollMs: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,81 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { DestinationStream } from 'pino';
+import { AuthGuard } from './common/auth/auth.guard';
+import { TokenService } from './common/auth/token.service';
+import { PersonalDataCipher } from './common/crypto/personal-data';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { dataSourceOptions } from './database/data-source-options';
+import { Db } from './database/db.service';
+import { Migrator } from './database/migrator';
+import { PERSONAL_DATA_CIPHER } from './modules/identity/workers.service';
+import { OutboxDispatcher } from './modules/queue/outbox.dispatcher';
+import { OutboxService } from './modules/queue/outbox.service';
+import { QueueService } from './modules/queue/queue.service';
+
+/** Never logged: credentials, tokens and personal data, wherever they appear in a log object. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.passwordHash',
+  '*.accessToken',
+  '*.idNumber',
+  '*.idNumberEnc',
+  '*.token',
+];
+
+export interface CoreOptions {
+  /** Where log lines go (tests capture them); default stdout. */
+  logStream?: DestinationStream;
+}
+
+/** What every process needs: configuration, logging, the database, the queue producer and the outbox. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig, opts: CoreOptions = {}): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: [
+            {
+              level: config.logLevel,
+              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+              genReqId: (req: IncomingMessage) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID(),
+              // Query strings may carry personal data (?idNumber=): log the path only.
+              serializers: {
+                req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customProps: () => ({ pid: process.pid }),
+              autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+            },
+            opts.logStream ?? process.stdout,
+          ],
+        }),
+        TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config) }),
+      ],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: PERSONAL_DATA_CIPHER, useFactory: () => new PersonalDataCipher(config.dataKey) },
+        Db,
+        Migrator,
+        TokenService,
+        QueueService,
+        OutboxService,
+        OutboxDispatcher,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+      exports: [APP_CONFIG, PERSONAL_DATA_CIPHER, Db, TokenService, QueueService, OutboxService, OutboxDispatcher],
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { ENTITIES, MIGRATIONS } from './entities';
+import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+/** SQLite: WAL, synchronous=NORMAL, 5 s busy timeout, foreign keys on. PostgreSQL: a pool. Schema only by migrations. */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    logging: false,
+  } as const;
+  if (config.database.kind === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: config.database.url,
+      schema: config.database.schema,
+      extra: { max: 10, connectionTimeoutMillis: 5000 },
+    };
+  }
+  fs.mkdirSync(path.dirname(config.database.sqlitePath), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: config.database.sqlitePath,
+    enableWAL: true,
+    timeout: 5000,
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { AuditEntry } from '../modules/audit/audit-entry.entity';
+import { User } from '../modules/identity/user.entity';
+import { Worker } from '../modules/identity/worker.entity';
+import { Organization } from '../modules/organizations/organization.entity';
+import { HandledEvent } from '../modules/queue/handled-event.entity';
+import { OutboxEvent } from '../modules/queue/outbox-event.entity';
+import { Foundation1764300000000 } from './migrations/1764300000000-Foundation';
+
+/** Every entity and migration, listed once for the app and for the TypeORM CLI (ormconfig.ts). */
+export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry];
+export const MIGRATIONS = [Foundation1764300000000];

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { exitCleanlyOnSignals } from './common/shutdown';
+import { loadConfigOrExit } from './config/load-config';
+
+/** The HTTP API alone (`npm run start:api`). Workers run apart with `npm run start:worker`. */
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  const app = await NestFactory.create(AppModule.forRoot(config, { api: true, workers: false }), { bufferLogs: true, bodyParser: false });
+  configureApp(app);
+  exitCleanlyOnSignals(app);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+void bootstrap();

@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { AuthUser, hasRole } from '../../common/auth/auth-user';
+import { PersonalDataCipher } from '../../common/crypto/personal-data';
+import { DomainError } from '../../common/errors/domain-error';
+import { Db } from '../../database/db.service';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { checkIdNumber } from './domain/id-number';
+import { maskIdNumber, maskPhone } from './domain/masking';
+import { Worker } from './worker.entity';
+
+export interface WorkerInput {
+  name: string;
+  idNumber: string;
+  phone?: string | null;
+  employerOrgId: string;
+  trade?: string | null;
+  skillLevel?: number | null;
+}
+
+export interface WorkerView {
+  id: string;
+  name: string;
+  /** In full only for the worker themself; masked (3301**********1234) for everyone else. */
+  idNumber: string;
+  idNumberMasked: boolean;
+  gender: 'M' | 'F';
+  birthDate: string;
+  phone: string | null;
+  employerOrgId: string;
+  trade: string | null;
+  skillLevel: number | null;
+}
+
+export const PERSONAL_DATA_CIPHER = Symbol('PERSONAL_DATA_CIPHER');
+
+@Injectable()
+export class WorkersService {
+  constructor(
+    private readonly db: Db,
+    private readonly orgs: OrganizationsService,
+    @Inject(PERSONAL_DATA_CIPHER) private readonly cipher: PersonalDataCipher,
+  ) {}
+
+  /** Validates the ID number (400 naming the field) and returns what is stored for it. */
+  protectIdNumber(raw: string) {
+    const check = checkIdNumber(raw.trim());
+    if (!check.ok) throw DomainError.invalid('VALIDATION_FAILED', [`idNumber ${check.reason}`]);
+    return {
+      idNumberEnc: this.cipher.encrypt(check.normalized),
+      idNumberHash: this.cipher.hash(check.normalized),
+      idNumberMasked: maskIdNumber(check.normalized),
+      birthDate: check.birthDate,
+      gender: check.gender,
+    };
+  }
+
+  /** Keyed hash of an ID number, for look-ups (e.g. the public results query). */
+  lookupHash(raw: string): string | undefined {
+    const check = checkIdNumber(raw.trim());
+    return check.ok ? this.cipher.hash(check.normalized) : undefined;
+  }
+
+  /** Inserts a worker inside the caller's transaction. 409 if the ID number is already registered. */
+  async insert(m: EntityManager, input: WorkerInput): Promise<Worker> {
+    const idn = this.protectIdNumber(input.idNumber);
+    if (await m.exists(Worker, { where: { idNumberHash: idn.idNumberHash } })) {
+      throw DomainError.conflict('ID_NUMBER_REGISTERED', 'a worker with this ID number is already registered');
+    }
+    const worker = m.create(Worker, {
+      id: randomUUID(),
+      name: input.name.trim(),
+      ...idn,
+      phone: input.phone ?? null,
+      employerOrgId: input.employerOrgId,
+      trade: input.trade ?? null,
+      skillLevel: input.skillLevel ?? null,
+    });
+    await m.insert(Worker, worker);
+    return worker;
+  }
+
+  async get(id: string): Promise<Worker> {
+    const w = await this.db.run((m) => m.findOne(Worker, { where: { id } }));
+    if (!w) throw DomainError.notFound('worker', 'WORKER_NOT_FOUND');
+    return w;
+  }
+
+  /** A worker as the caller may see it: the owner in full, organizers of the worker's employer subtree masked, others 404. */
+  async viewFor(user: AuthUser, id: string): Promise<WorkerView> {
+    const w = await this.get(id);
+    if (user.workerId === w.id) return this.view(w, true);
+    if (hasRole(user, 'admin', 'organizer') && (await this.orgs.inScope(user, w.employerOrgId))) return this.view(w, false);
+    throw DomainError.notFound('worker', 'WORKER_NOT_FOUND');
+  }
+
+  async view(w: Worker, owner: boolean): Promise<WorkerView> {
+    let idNumber = w.idNumberMasked;
+    if (owner) {
+      const row = await this.db.run((m) => m.findOne(Worker, { where: { id: w.id }, select: { id: true, idNumberEnc: true } }));
+      idNumber = this.cipher.decrypt(row!.idNumberEnc);
+    }
+    return {
+      id: w.id,
+      name: w.name,
+      idNumber,
+      idNumberMasked: !owner,
+      gender: w.gender,
+      birthDate: w.birthDate,
+      phone: owner || !w.phone ? w.phone : maskPhone(w.phone),
+      employerOrgId: w.employerOrgId,
+      trade: w.trade,
+      skillLevel: w.skillLevel,
+    };
+  }
+}

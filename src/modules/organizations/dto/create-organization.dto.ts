@@ -1,0 +1,19 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ORG_LEVELS, OrgLevel } from '../domain/org-level';
+
+export class CreateOrganizationDto {
+  @ApiProperty({ example: '衢州市总工会' })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiProperty({ enum: ORG_LEVELS })
+  @IsIn(ORG_LEVELS)
+  level: OrgLevel;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  parentId?: string;
+}

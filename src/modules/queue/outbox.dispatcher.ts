@@ -1,0 +1,137 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IsNull } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Db } from '../../database/db.service';
+import { OutboxEvent } from './outbox-event.entity';
+import { OutboxService } from './outbox.service';
+import { QueueService } from './queue.service';
+
+const BATCH = 100;
+const CLAIM_MS = 30_000;
+
+/**
+ * Moves outbox rows to BullMQ. Rows are claimed first (a claim token with an expiry; on PostgreSQL the
+ * candidate rows are picked with FOR UPDATE SKIP LOCKED), so several dispatchers in several processes
+ * never deliver the same row at once. Redis is called only outside transactions. If Redis is away the
+ * row stays unsent and is retried with backoff; a job that was added but not marked sent is added again
+ * with the same job id, which BullMQ drops, and consumers are idempotent besides.
+ */
+@Injectable()
+export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private again = false;
+  private stopped = true;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queues: QueueService,
+    private readonly outbox: OutboxService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.unsubscribe = this.outbox.onCommitted(() => void this.kick());
+    this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.kick(), this.config.outboxPollMs);
+    this.timer.unref();
+  }
+
+  /** Runs one dispatch pass now (or right after the running one). */
+  async kick(): Promise<number> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.running = (async () => {
+      let total = 0;
+      try {
+        do {
+          this.again = false;
+          const n = await this.dispatchOnce();
+          total += n;
+          if (n === BATCH) this.again = true;
+        } while (this.again && !this.stopped);
+      } catch (e) {
+        this.logger.warn({ err: (e as Error).message }, 'outbox pass failed');
+      } finally {
+        this.running = undefined;
+        this.schedule();
+      }
+      return total;
+    })();
+    return this.running;
+  }
+
+  /** One pass: claim a batch, deliver each, mark the delivered ones sent. Returns how many were delivered. */
+  async dispatchOnce(): Promise<number> {
+    const token = randomUUID();
+    const claimed = await this.claim(token);
+    let delivered = 0;
+    for (const ev of claimed) {
+      try {
+        await this.queues.add(ev.queue, ev.type, { ...ev.payload, eventId: ev.id, eventType: ev.type }, { jobId: ev.jobId });
+        await this.db.run((m) => m.update(OutboxEvent, { id: ev.id, claimToken: token }, { sentAt: new Date(), claimToken: null, claimedUntil: null, attempts: ev.attempts + 1, lastError: null }));
+        delivered++;
+      } catch (e) {
+        const attempts = ev.attempts + 1;
+        const backoff = Math.min(1000 * 2 ** Math.min(attempts, 6), 60_000);
+        await this.db.run((m) =>
+          m.update(OutboxEvent, { id: ev.id, claimToken: token }, { attempts, lastError: (e as Error).message.slice(0, 500), claimToken: null, claimedUntil: new Date(Date.now() + backoff) }),
+        );
+        // Redis is away: the rest of the batch would fail the same way.
+        break;
+      }
+    }
+    // Release anything claimed but not attempted in this pass.
+    await this.db.run((m) => m.update(OutboxEvent, { claimToken: token, sentAt: IsNull() }, { claimToken: null, claimedUntil: null }));
+    return delivered;
+  }
+
+  private async claim(token: string): Promise<OutboxEvent[]> {
+    const now = new Date();
+    return this.db.transaction(async (m) => {
+      const qb = m
+        .createQueryBuilder(OutboxEvent, 'e')
+        .select('e.id', 'id')
+        .where('e.sentAt IS NULL')
+        .andWhere('(e.claimedUntil IS NULL OR e.claimedUntil < :now)', { now })
+        .orderBy('e.createdAt', 'ASC')
+        .limit(BATCH);
+      if (this.db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const ids = (await qb.getRawMany<{ id: string }>()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      // The conditions are repeated so that a concurrent claimer (another process) cannot take the same rows.
+      await m
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({ claimToken: token, claimedUntil: new Date(now.getTime() + CLAIM_MS) })
+        .where('id IN (:...ids)', { ids })
+        .andWhere('sent_at IS NULL')
+        .andWhere('(claimed_until IS NULL OR claimed_until < :now)', { now })
+        .execute();
+      return m.find(OutboxEvent, { where: { claimToken: token }, order: { createdAt: 'ASC' } });
+    });
+  }
+
+  /** Pending (unsent) events, for health and tests. */
+  pending(): Promise<number> {
+    return this.db.run((m) => m.count(OutboxEvent, { where: { sentAt: IsNull() } }));
+  }
+}

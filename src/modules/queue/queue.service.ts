@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Job, JobsOptions, Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { DomainError } from '../../common/errors/domain-error';
+import { DEFAULT_JOB_OPTIONS, DOMAIN_EVENTS_QUEUE, SYSTEM_QUEUE } from './queue.constants';
+import { producerConnection, withTimeout } from './redis-connections';
+
+/** Producer side of BullMQ: one fail-fast connection shared by every queue of this process. */
+@Injectable()
+export class QueueService implements OnApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
+  private readonly queues = new Map<string, Queue>();
+  private connection?: IORedis;
+  private static readonly knownQueues = new Set<string>([DOMAIN_EVENTS_QUEUE, SYSTEM_QUEUE]);
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Feature modules declare their queues so that the dashboard and job look-ups know them. */
+  static declare(name: string): void {
+    QueueService.knownQueues.add(name);
+  }
+
+  get names(): string[] {
+    return [...QueueService.knownQueues];
+  }
+
+  get redis(): IORedis {
+    this.connection ??= producerConnection(this.config.redisUrl);
+    return this.connection;
+  }
+
+  queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.redis, prefix: this.config.queuePrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      q.on('error', (err) => this.logger.warn({ queue: name, err: err.message }, 'queue connection error'));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** Adds a job, failing within a few seconds when Redis is away instead of hanging the caller. */
+  async add<T extends object>(queue: string, name: string, data: T, opts: JobsOptions = {}): Promise<Job<T>> {
+    return withTimeout(this.queue(queue).add(name, data, opts) as Promise<Job<T>>, 3000, `adding job to ${queue}`);
+  }
+
+  /** Like add(), but answers 503 QUEUE_UNAVAILABLE to an HTTP caller when Redis is away. */
+  async addForRequest<T extends object>(queue: string, name: string, data: T, opts: JobsOptions = {}): Promise<Job<T>> {
+    try {
+      return await this.add(queue, name, data, opts);
+    } catch (e) {
+      this.logger.warn({ queue, err: (e as Error).message }, 'could not enqueue');
+      throw new DomainError('unavailable', 'QUEUE_UNAVAILABLE', 'the job queue is unavailable; try again shortly');
+    }
+  }
+
+  /** Finds a job by id across the known queues. */
+  async findJob(id: string): Promise<Job | undefined> {
+    for (const name of this.names) {
+      const job = await withTimeout(this.queue(name).getJob(id), 3000, 'reading job');
+      if (job) return job;
+    }
+    return undefined;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await withTimeout(this.redis.ping(), 1000, 'redis ping')) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+    if (this.connection) {
+      this.connection.disconnect();
+      this.connection = undefined;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import IORedis from 'ioredis';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { AppConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/config/load-config';
+import { Db } from '../../src/database/db.service';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-1' };
+
+export interface TestAppOptions {
+  /** Run the BullMQ workers in the same process (for tests that need jobs processed). */
+  workers?: boolean;
+  /** Extra or overriding environment variables. Set a key to undefined to unset it. */
+  env?: Record<string, string | undefined>;
+  logStream?: DestinationStream;
+  /** Reuse the database (and var dir) of an earlier app: for restart tests. */
+  reuse?: TestApp;
+}
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  db: Db;
+  http: () => ReturnType<typeof request>;
+  login(username: string, password: string): Promise<string>;
+  adminToken(): Promise<string>;
+  /** Closes the app; the database and queues stay until dispose(). */
+  close(): Promise<void>;
+  /** Closes the app, drops its PostgreSQL schema and deletes its Redis keys and files. */
+  dispose(): Promise<void>;
+}
+
+const postgresUrl = () => process.env.DATABASE_URL;
+
+/** A unique, SQL- and Redis-safe name for one test app. */
+const uniqueName = () => `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+async function withPg<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: postgresUrl() });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Boots the real AppModule in-process: a fresh SQLite file (or a fresh PostgreSQL schema when
+ * DATABASE_URL is set) and the real Redis under a unique queue prefix.
+ */
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const name = opts.reuse ? opts.reuse.config.queuePrefix : uniqueName();
+  const varDir = opts.reuse ? opts.reuse.config.varDir : fs.mkdtempSync(path.join(os.tmpdir(), 'contest-e2e-'));
+  if (postgresUrl() && !opts.reuse) await withPg((c) => c.query(`CREATE SCHEMA ${name}`));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    VAR_DIR: varDir,
+    SQLITE_PATH: path.join(varDir, 'contest.sqlite'),
+    DATABASE_SCHEMA: postgresUrl() ? name : undefined,
+    QUEUE_PREFIX: name,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: opts.logStream ? 'info' : 'silent',
+    OUTBOX_POLL_MS: '200',
+    PORT: '0',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config, { api: true, workers: !!opts.workers, logStream: opts.logStream })],
+  }).compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  configureApp(app);
+  await app.init();
+  const server = app.getHttpServer();
+  let adminToken: string | undefined;
+  let closed = false;
+  const t: TestApp = {
+    app,
+    config,
+    db: app.get(Db),
+    http: () => request(server),
+    async login(username, password) {
+      const res = await request(server).post('/api/auth/login').send({ username, password });
+      if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.accessToken as string;
+    },
+    async adminToken() {
+      adminToken ??= await t.login(ADMIN.username, ADMIN.password);
+      return adminToken;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    },
+    async dispose() {
+      await t.close();
+      if (postgresUrl()) await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`));
+      await deleteRedisKeys(config.redisUrl, name);
+      fs.rmSync(varDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const r = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Redis may be a private one that a test already stopped.
+  } finally {
+    r.disconnect();
+  }
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+export { randomUUID };
