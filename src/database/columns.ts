@@ -10,6 +10,8 @@ const kind = databaseKindFromEnv();
 
 export const columnTypes = (k: 'sqlite' | 'postgres' = kind) => ({
   timestamp: k === 'postgres' ? 'timestamptz' : 'datetime',
+  /** The default TypeORM itself gives Create/UpdateDateColumn, so migration:generate sees no difference. */
+  now: k === 'postgres' ? 'now()' : "datetime('now')",
   json: 'text',
   uuid: 'varchar',
 });

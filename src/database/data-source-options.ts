@@ -21,7 +21,8 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       type: 'postgres',
       url: config.database.url,
       schema: config.database.schema,
-      extra: { max: 10, connectionTimeoutMillis: 5000 },
+      // Raw SQL (health checks, reports) must see the same schema as the entities.
+      extra: { max: 10, connectionTimeoutMillis: 5000, ...(config.database.schema ? { options: `-c search_path=${config.database.schema}` } : {}) },
     };
   }
   fs.mkdirSync(path.dirname(config.database.sqlitePath), { recursive: true });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import IORedis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -25,10 +25,14 @@ export interface TestAppOptions {
   logStream?: DestinationStream;
   /** Reuse the database (and var dir) of an earlier app: for restart tests. */
   reuse?: TestApp;
+  /** Test-only modules (e.g. a probe controller) booted inside the real application. */
+  extraModules?: Array<Type | DynamicModule>;
 }
 
 export interface TestApp {
   app: INestApplication;
+  /** http://127.0.0.1:<port> of the listening app. */
+  baseUrl: string;
   config: AppConfig;
   db: Db;
   http: () => ReturnType<typeof request>;
@@ -78,16 +82,19 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   };
   const config = loadConfig(env);
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(config, { api: true, workers: !!opts.workers, logStream: opts.logStream })],
+    imports: [AppModule.forRoot(config, { api: true, workers: !!opts.workers, logStream: opts.logStream }), ...(opts.extraModules ?? [])],
   }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
   configureApp(app);
-  await app.init();
-  const server = app.getHttpServer();
+  // Listen once on a real port: supertest would otherwise open a new listener per request.
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const server = `http://127.0.0.1:${address.port}`;
   let adminToken: string | undefined;
   let closed = false;
   const t: TestApp = {
     app,
+    baseUrl: server,
     config,
     db: app.get(Db),
     http: () => request(server),

@@ -11,7 +11,7 @@ export class Foundation1764300000000 implements MigrationInterface {
     const ref = (name: string, nullable = true): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
     const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
     const ts = (name: string, nullable = true): TableColumnOptions => ({ name, type: t.timestamp, isNullable: nullable });
-    const created = (name = 'created_at'): TableColumnOptions => ({ name, type: t.timestamp, default: 'CURRENT_TIMESTAMP' });
+    const created = (name = 'created_at'): TableColumnOptions => ({ name, type: t.timestamp, default: t.now });
 
     await q.createTable(
       new Table({
@@ -54,7 +54,7 @@ export class Foundation1764300000000 implements MigrationInterface {
           ref('organization_id'),
           ref('worker_id'),
           created(),
-          { name: 'updated_at', type: t.timestamp, default: 'CURRENT_TIMESTAMP' },
+          { name: 'updated_at', type: t.timestamp, default: t.now },
         ],
         indices: [
           { columnNames: ['username'], isUnique: true },

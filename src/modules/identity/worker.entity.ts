@@ -1,5 +1,6 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { CreatedAtColumn, UuidColumn, UuidPrimaryColumn } from '../../database/columns';
+import { Organization } from '../organizations/organization.entity';
 
 /** A competing worker (参赛职工). The resident ID number is never stored in the clear. */
 @Entity('workers')
@@ -16,6 +17,9 @@ export class Worker {
   @Column({ type: 'varchar', length: 10 }) birthDate: string;
   @Column({ type: 'varchar', length: 20, nullable: true }) phone: string | null;
   @Index() @UuidColumn() employerOrgId: string;
+  @ManyToOne(() => Organization)
+  @JoinColumn({ name: 'employer_org_id' })
+  employerOrg?: Organization;
   @Column({ type: 'varchar', length: 50, nullable: true }) trade: string | null;
   @Column({ type: 'integer', nullable: true }) skillLevel: number | null;
   @CreatedAtColumn() createdAt: Date;

@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { hasRole } from '../../common/auth/auth-user';
@@ -38,9 +39,11 @@ export class JobsController {
   @Post('system/queue-check')
   @Roles('admin')
   @HttpCode(202)
-  async queueCheck(@CurrentUser() user: AuthUser, @Req() req: { id?: string }) {
+  async queueCheck(@CurrentUser() user: AuthUser) {
     const payload: QueueCheckPayload = { ownerId: user.id, requestedAt: new Date().toISOString() };
-    const job = await this.queues.addForRequest(SYSTEM_QUEUE, SYSTEM_JOBS.queueCheck, payload, { jobId: queueCheckJobId(String(req.id ?? Date.now())) });
+    // A fresh id per check: the client-supplied X-Request-Id may repeat (BullMQ would silently return the
+    // earlier job) or contain ':' (refused by jobId()).
+    const job = await this.queues.addForRequest(SYSTEM_QUEUE, SYSTEM_JOBS.queueCheck, payload, { jobId: queueCheckJobId(randomUUID()) });
     return { jobId: job.id };
   }
 }
