@@ -1,6 +1,11 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { CoreModule, CoreOptions } from './core.module';
+import { AuditModule } from './modules/audit/audit.module';
+import { CompetitionsModule } from './modules/competitions/competitions.module';
+import { EnrolmentModule } from './modules/enrolment/enrolment.module';
+import { EnrolmentImportHandler } from './modules/enrolment/import/enrolment-import.handler';
+import { FilesModule } from './modules/files/files.module';
 import { HealthModule } from './modules/health/health.module';
 import { AdminBootstrap } from './modules/identity/admin-bootstrap';
 import { IdentityModule } from './modules/identity/identity.module';
@@ -19,7 +24,7 @@ export interface AppModuleOptions extends CoreOptions {
 }
 
 /** Every job handler of the system; the WorkerHost checks at boot that each job has exactly one. */
-const HANDLERS = [DomainEventHandler, QueueCheckHandler];
+const HANDLERS = [DomainEventHandler, QueueCheckHandler, EnrolmentImportHandler];
 
 @Module({})
 class ApiModule {}
@@ -44,8 +49,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, opts),
+        AuditModule,
+        FilesModule,
         OrganizationsModule,
         IdentityModule,
+        CompetitionsModule,
+        EnrolmentModule,
         ...(opts.api ? [HealthModule, { module: ApiModule, controllers: [JobsController] }] : []),
       ],
       providers,

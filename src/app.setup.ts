@@ -46,7 +46,7 @@ function mountQueueDashboard(app: INestApplication): void {
   serverAdapter.setBasePath('/admin/queues');
   createBullBoard({ queues: queues.names.map((n) => new BullMQAdapter(queues.queue(n), { readOnlyMode: false })), serverAdapter });
   const adminOnly = (req: Request, res: Response, next: NextFunction) => {
-    const user = tokens.fromRequest(req);
+    const user = tokens.fromRequest(req, { allowCookie: true });
     const refusal = !user
       ? new DomainError('unauthenticated', 'UNAUTHENTICATED', 'log in as an admin to see the queues')
       : !hasRole(user, 'admin')

@@ -2,16 +2,21 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { exitCleanlyOnSignals } from './common/shutdown';
+import { exitAfterFailedBoot, installShutdown } from './common/shutdown';
 import { loadConfigOrExit } from './config/load-config';
 
 /** The HTTP API alone (`npm run start:api`). Workers run apart with `npm run start:worker`. */
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
-  const app = await NestFactory.create(AppModule.forRoot(config, { api: true, workers: false }), { bufferLogs: true, bodyParser: false });
-  configureApp(app);
-  exitCleanlyOnSignals(app);
-  await app.listen(config.port, '0.0.0.0');
+  const shutdown = installShutdown();
+  try {
+    const app = await NestFactory.create(AppModule.forRoot(config, { api: true, workers: false }), { bufferLogs: true, bodyParser: false, abortOnError: false });
+    shutdown.attach(app);
+    configureApp(app);
+    await app.listen(config.port, '0.0.0.0');
+  } catch (e) {
+    await exitAfterFailedBoot(shutdown, 'API', e);
+  }
 }
 
 void bootstrap();

@@ -9,12 +9,18 @@ export class ConfigError extends Error {
     readonly variable: string,
     problem: string,
   ) {
-    super(`Configuration error: ${variable} ${problem}`);
+    // Always one line, whatever a value or a file system message carried.
+    super(`Configuration error: ${variable} ${problem}`.replace(/[\r\n\t]+/g, ' '));
     this.name = 'ConfigError';
   }
 }
 
 type Env = Record<string, string | undefined>;
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_QUEUE_PREFIX = 'contest';
+export const SECRETS_FILE = 'secrets.json';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -23,15 +29,21 @@ function str(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+/** A value quoted for an error message: escaped (one line) and cut short. Never used for secrets. */
+function shown(raw: string): string {
+  return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
+}
+
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = str(env, name);
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got ${shown(raw)}`);
   }
   return Number(raw);
 }
 
+/** Parses a URL; the message names the variable and the scheme, never the URL (it may hold a password). */
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = str(env, name);
   if (raw === undefined) return undefined;
@@ -39,58 +51,137 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `is not a valid URL`);
+    throw new ConfigError(name, `is not a valid URL (expected ${protocols.map((p) => p + '//…').join(' or ')})`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${parsed.protocol}//"`);
+    throw new ConfigError(name, `must start with ${protocols.map((p) => p + '//').join(' or ')}, got ${shown(parsed.protocol + '//')}`);
   }
   return raw;
+}
+
+interface SecretSpec {
+  name: string;
+  bytes: number;
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function readSecrets(file: string, forVariable: string): Record<string, string> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(forVariable, `is unset and ${file} cannot be read (${(e as Error).message})`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, string>;
+  } catch {
+    throw new ConfigError(forVariable, `is unset and ${file} is not a JSON object; fix or remove that file`);
+  }
+}
+
+/**
+ * Runs `fn` holding <file>.lock (created exclusively), so that an API and a worker starting at the same
+ * moment on a fresh var dir agree on one set of secrets instead of each writing its own.
+ */
+function withSecretsLock<T>(file: string, forVariable: string, fn: () => T): T {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new ConfigError(forVariable, `is unset and ${path.dirname(file)} is not writable (${(e as Error).message})`);
+      }
+      // A lock left by a process that died while holding it (it is held for milliseconds).
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 10_000) fs.rmSync(lock, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) throw new ConfigError(forVariable, `is unset and ${lock} stays locked; remove it if no other process is starting`);
+      sleepSync(20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 /**
  * Secrets not given in the environment are generated once and kept in <varDir>/secrets.json (mode 0600),
  * so that restarts keep sessions valid and encrypted personal data readable.
  */
-function persistedSecret(varDir: string, name: string, bytes: number): string {
-  const file = path.join(varDir, 'secrets.json');
-  let secrets: Record<string, string> = {};
-  if (fs.existsSync(file)) {
+function persistedSecrets(varDir: string, wanted: SecretSpec[]): Record<string, string> {
+  if (wanted.length === 0) return {};
+  const file = path.join(varDir, SECRETS_FILE);
+  const first = wanted[0].name;
+  const complete = (s: Record<string, string> | undefined): boolean =>
+    !!s && wanted.every((w) => typeof s[w.name] === 'string' && s[w.name].length > 0);
+
+  let secrets = readSecrets(file, first);
+  if (!secrets || !complete(secrets)) {
     try {
-      secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
-    } catch {
-      throw new ConfigError(name, `is unset and ${file} is not valid JSON; fix or remove that file`);
+      fs.mkdirSync(varDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new ConfigError(first, `is unset and ${varDir} cannot be created (${(e as Error).message})`);
     }
+    secrets = withSecretsLock(file, first, () => {
+      const current = readSecrets(file, first) ?? {};
+      if (complete(current)) return current;
+      const next = { ...current };
+      for (const w of wanted) if (!next[w.name]) next[w.name] = randomBytes(w.bytes).toString('base64');
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+        fs.chmodSync(tmp, 0o600);
+        fs.renameSync(tmp, file);
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw new ConfigError(first, `is unset and ${file} cannot be written (${(e as Error).message})`);
+      }
+      return next;
+    });
   }
-  if (!secrets[name]) {
-    secrets[name] = randomBytes(bytes).toString('base64');
-    fs.mkdirSync(varDir, { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
+  try {
+    // A copy or an older version may have left it readable by others.
+    if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  } catch {
+    // best effort
   }
-  return secrets[name];
+  return secrets;
 }
 
+/** 64 hex characters, or base64 / base64url of exactly 32 bytes. */
 function dataKeyFrom(raw: string, name: string): Buffer {
-  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-  if (key.length !== 32) {
-    throw new ConfigError(name, 'must be 32 bytes, as 64 hex characters or base64');
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) {
+    const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (key.length === 32) return key;
   }
-  return key;
+  throw new ConfigError(name, 'must be 32 bytes, written as 64 hex characters or as base64 (e.g. `openssl rand -base64 32`)');
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const varDir = path.resolve(str(env, 'VAR_DIR') ?? './var');
-  const port = int(env, 'PORT', 3000, 0, 65535);
+  const port = int(env, 'PORT', DEFAULT_PORT, 0, 65535);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const schema = str(env, 'DATABASE_SCHEMA');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new ConfigError('DATABASE_SCHEMA', 'must be a lower-case SQL identifier');
+    throw new ConfigError('DATABASE_SCHEMA', `must be a lower-case SQL identifier, got ${shown(schema)}`);
   }
   const sqlitePath = path.resolve(str(env, 'SQLITE_PATH') ?? path.join(varDir, 'contest.sqlite'));
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
-  const queuePrefix = str(env, 'QUEUE_PREFIX') ?? 'contest';
+  const queuePrefix = str(env, 'QUEUE_PREFIX') ?? DEFAULT_QUEUE_PREFIX;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
-    throw new ConfigError('QUEUE_PREFIX', 'may hold only letters, digits, "_" and "-" (1 to 64 characters)');
+    throw new ConfigError('QUEUE_PREFIX', `may hold only letters, digits, "_" and "-" (1 to 64 characters), got ${shown(queuePrefix)}`);
   }
   const adminUsername = str(env, 'ADMIN_USERNAME') ?? 'admin';
   if (!/^[A-Za-z0-9_.-]{3,64}$/.test(adminUsername)) {
@@ -100,34 +191,49 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
   }
-  const jwtSecret = str(env, 'JWT_SECRET') ?? persistedSecret(varDir, 'JWT_SECRET', 48);
-  if (jwtSecret.length < 32) {
+  const envJwtSecret = str(env, 'JWT_SECRET');
+  if (envJwtSecret !== undefined && envJwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   }
-  const dataKey = dataKeyFrom(str(env, 'DATA_KEY') ?? persistedSecret(varDir, 'DATA_KEY', 32), 'DATA_KEY');
-  const publicBaseUrl = (url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const envDataKey = str(env, 'DATA_KEY');
+  const dataKeyGiven = envDataKey === undefined ? undefined : dataKeyFrom(envDataKey, 'DATA_KEY');
+  const publicBaseUrlRaw = url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']);
   const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${shown(logLevel)}`);
   }
+  const jwtExpiresInSeconds = int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600);
+  const outboxPollMs = int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000);
+
+  // Only once every value from the environment is valid: a refused start writes nothing.
+  const generated = persistedSecrets(varDir, [
+    ...(envJwtSecret === undefined ? [{ name: 'JWT_SECRET', bytes: 48 }] : []),
+    ...(dataKeyGiven === undefined ? [{ name: 'DATA_KEY', bytes: 32 }] : []),
+  ]);
+  const jwtSecret = envJwtSecret ?? generated.JWT_SECRET;
+  if (jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', `is unset and the one kept in ${path.join(varDir, SECRETS_FILE)} is shorter than 32 characters`);
+  }
+  const dataKey = dataKeyGiven ?? dataKeyFrom(generated.DATA_KEY, 'DATA_KEY');
+
   return {
     port,
     database: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, schema, sqlitePath }
       : { kind: 'sqlite', sqlitePath },
-    redisUrl: redisUrl ?? 'redis://127.0.0.1:6379',
+    redisUrl: redisUrl ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: redisUrl !== undefined,
     queuePrefix,
     adminUsername,
     adminPassword,
     jwtSecret,
-    jwtExpiresInSeconds: int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    jwtExpiresInSeconds,
     dataKey,
-    publicBaseUrl,
+    publicBaseUrl: (publicBaseUrlRaw ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     varDir,
     logLevel,
     bodyLimit: '1mb',
-    outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000),
+    outboxPollMs,
   };
 }
 

@@ -35,7 +35,15 @@ export class Db {
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     const current = this.tx.getStore();
     if (current) return fn(current);
-    return this.lock.run(() => this.dataSource.transaction((m) => this.tx.run(m, () => fn(m))));
+    return this.lock.run(() =>
+      this.dataSource.transaction(async (m) => {
+        // SQLite starts transactions DEFERRED: one that reads first and then writes fails at once with
+        // "database is locked" when another process (a worker on the same file) holds the write lock,
+        // without waiting the busy timeout. Writing first takes the lock up front, waiting as it should.
+        if (this.kind === 'sqlite') await m.query('UPDATE migrations SET id = id WHERE 0');
+        return this.tx.run(m, () => fn(m));
+      }),
+    );
   }
 
   get lockQueue(): number {

@@ -5,7 +5,10 @@ import { Organization } from '../modules/organizations/organization.entity';
 import { HandledEvent } from '../modules/queue/handled-event.entity';
 import { OutboxEvent } from '../modules/queue/outbox-event.entity';
 import { Foundation1764300000000 } from './migrations/1764300000000-Foundation';
+import { Competitions1764400000000 } from './migrations/1764400000000-Competitions';
+import { Competition } from '../modules/competitions/competition.entity';
+import { Enrolment } from '../modules/enrolment/enrolment.entity';
 
 /** Every entity and migration, listed once for the app and for the TypeORM CLI (ormconfig.ts). */
-export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry];
-export const MIGRATIONS = [Foundation1764300000000];
+export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment];
+export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000];

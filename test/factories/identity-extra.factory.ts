@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import type { DestinationStream } from 'pino';
 import { computeCheckDigit } from '../../src/modules/identity/domain/id-number';
 
@@ -70,6 +71,14 @@ export class LogCapture implements DestinationStream {
     }
   }
 }
+
+/**
+ * nestjs-pino keeps the logger used outside requests (boot, ensureAdmin, timers) in a module-level
+ * variable set by the first app of the process: a second app in the same test file would write its
+ * boot lines to the first app's stream. Call this right before createTestApp({ logStream }) so the new
+ * app's own stream receives them. (create-test-app.ts should do this itself; see the report.)
+ */
+export const useFreshBootLogger = (): void => __resetOutOfContextForTests();
 
 /** The log entry pino-http writes for a finished request to `path` with `status`. */
 export const requestLine = (method: string, path: string, status: number) => (e: Record<string, unknown>) => {

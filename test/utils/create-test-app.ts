@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Client } from 'pg';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
@@ -81,6 +82,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     ...opts.env,
   };
   const config = loadConfig(env);
+  // nestjs-pino keeps its out-of-request logger per process: without this, a second app's boot lines
+  // would go to the first app's log stream.
+  __resetOutOfContextForTests();
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config, { api: true, workers: !!opts.workers, logStream: opts.logStream }), ...(opts.extraModules ?? [])],
   }).compile();
@@ -123,7 +127,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
 }
 
 async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const r = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  const r = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null, disconnectTimeout: 0 });
   r.on('error', () => undefined);
   try {
     await r.connect();

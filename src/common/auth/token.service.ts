@@ -47,11 +47,15 @@ export class TokenService {
     }
   }
 
-  /** Bearer header first; the `access_token` cookie serves browser pages such as /admin/queues. */
-  fromRequest(req: { headers: Record<string, string | string[] | undefined> }): AuthUser | undefined {
+  /**
+   * The Bearer header; with `allowCookie`, also the `access_token` cookie. Only browser pages such as
+   * /admin/queues accept the cookie: on API routes it would let other sites forge requests (CSRF).
+   */
+  fromRequest(req: { headers: Record<string, string | string[] | undefined> }, opts: { allowCookie?: boolean } = {}): AuthUser | undefined {
     const h = req.headers['authorization'];
     const header = Array.isArray(h) ? h[0] : h;
     if (header?.startsWith('Bearer ')) return this.verify(header.slice(7).trim());
+    if (!opts.allowCookie) return undefined;
     const cookie = req.headers['cookie'];
     const raw = Array.isArray(cookie) ? cookie.join(';') : cookie;
     const m = raw?.match(/(?:^|;\s*)access_token=([^;]+)/);

@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../../common/auth/decorators';
@@ -21,7 +22,20 @@ export class HealthController {
   @Public()
   @Get()
   @HealthCheck()
-  check() {
+  async check(@Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.probe();
+    } catch (e) {
+      // Terminus reports a failing dependency as a 503 exception; it is an answer, not an unexpected error.
+      if (e instanceof ServiceUnavailableException) {
+        res.status(503);
+        return e.getResponse();
+      }
+      throw e;
+    }
+  }
+
+  private probe() {
     return this.health.check([
       async () => {
         const ind = this.indicators.check('database');

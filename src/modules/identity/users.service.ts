@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { TokenService } from '../../common/auth/token.service';
 import { DomainError } from '../../common/errors/domain-error';
+import { isUniqueViolation } from '../../common/errors/unique-violation';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -32,9 +33,6 @@ export const toUserView = (u: User): UserView => ({
   organizationId: u.organizationId,
   workerId: u.workerId,
 });
-
-const isUniqueViolation = (e: unknown) =>
-  e instanceof QueryFailedError && /unique|duplicate/i.test(String((e as { message?: string }).message));
 
 @Injectable()
 export class UsersService {
@@ -89,7 +87,10 @@ export class UsersService {
       if (!dto.organizationId) throw DomainError.invalid('VALIDATION_FAILED', ['organizationId is required for users created by an organizer']);
     }
     if (dto.organizationId) {
-      await this.orgs.get(dto.organizationId);
+      // A reference in the body to nothing is refused like employerOrgId and parentId are (422), not 404.
+      if (!(await this.orgs.find(dto.organizationId))) {
+        throw new DomainError('rejected', 'ORGANIZATION_NOT_FOUND', `organizationId: organization ${dto.organizationId} does not exist`);
+      }
       await this.orgs.assertInScope(caller, dto.organizationId);
     }
     const passwordHash = await hashPassword(dto.password);

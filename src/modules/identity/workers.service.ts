@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { PersonalDataCipher } from '../../common/crypto/personal-data';
 import { DomainError } from '../../common/errors/domain-error';
+import { isUniqueViolation } from '../../common/errors/unique-violation';
 import { Db } from '../../database/db.service';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { checkIdNumber } from './domain/id-number';
@@ -65,9 +66,8 @@ export class WorkersService {
   /** Inserts a worker inside the caller's transaction. 409 if the ID number is already registered. */
   async insert(m: EntityManager, input: WorkerInput): Promise<Worker> {
     const idn = this.protectIdNumber(input.idNumber);
-    if (await m.exists(Worker, { where: { idNumberHash: idn.idNumberHash } })) {
-      throw DomainError.conflict('ID_NUMBER_REGISTERED', 'a worker with this ID number is already registered');
-    }
+    const taken = () => DomainError.conflict('ID_NUMBER_REGISTERED', 'a worker with this ID number is already registered');
+    if (await m.exists(Worker, { where: { idNumberHash: idn.idNumberHash } })) throw taken();
     const worker = m.create(Worker, {
       id: randomUUID(),
       name: input.name.trim(),
@@ -77,7 +77,13 @@ export class WorkersService {
       trade: input.trade ?? null,
       skillLevel: input.skillLevel ?? null,
     });
-    await m.insert(Worker, worker);
+    try {
+      await m.insert(Worker, worker);
+    } catch (e) {
+      // A concurrent registration of the same number committed after the check above.
+      if (isUniqueViolation(e)) throw taken();
+      throw e;
+    }
     return worker;
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Job, JobsOptions, Queue } from 'bullmq';
+import { Job, JobsOptions, JobState, Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DomainError } from '../../common/errors/domain-error';
@@ -40,9 +40,38 @@ export class QueueService implements OnApplicationShutdown {
     return q;
   }
 
-  /** Adds a job, failing within a few seconds when Redis is away instead of hanging the caller. */
+  /** Adds a job, failing at once (or within a few seconds) when Redis is away instead of hanging the caller. */
   async add<T extends object>(queue: string, name: string, data: T, opts: JobsOptions = {}): Promise<Job<T>> {
+    await this.connected();
     return withTimeout(this.queue(queue).add(name, data, opts) as Promise<Job<T>>, 3000, `adding job to ${queue}`);
+  }
+
+  /**
+   * Resolves when the shared connection is ready; rejects at once while Redis is away, and after `ms` while a
+   * connection attempt is still in flight. Checked before BullMQ is touched: a Queue first used while the
+   * connection is down waits for 'ready' with no deadline, so an add given up by withTimeout() would still
+   * run once Redis is back, after its caller was told it failed.
+   */
+  private async connected(ms = 3000): Promise<void> {
+    const conn = this.redis;
+    if (conn.status === 'ready') return;
+    if (conn.status !== 'connecting' && conn.status !== 'connect') {
+      throw new Error(`Redis is not connected (${conn.status})`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        conn.off('ready', onReady);
+        conn.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onClose = () => done(new Error('Redis is not connected (connection closed)'));
+      const timer = setTimeout(() => done(new Error(`Redis is not connected (no answer within ${ms} ms)`)), ms);
+      conn.once('ready', onReady);
+      conn.once('close', onClose);
+    });
   }
 
   /** Like add(), but answers 503 QUEUE_UNAVAILABLE to an HTTP caller when Redis is away. */
@@ -55,11 +84,30 @@ export class QueueService implements OnApplicationShutdown {
     }
   }
 
-  /** Finds a job by id across the known queues. */
+  /** Finds a job by id across the known queues (to show its state too, use findJobWithState). */
   async findJob(id: string): Promise<Job | undefined> {
+    await this.connected();
     for (const name of this.names) {
       const job = await withTimeout(this.queue(name).getJob(id), 3000, 'reading job');
       if (job) return job;
+    }
+    return undefined;
+  }
+
+  /**
+   * Finds a job and its state. The state is read before the job: a job read first and found `completed`
+   * a moment later would be shown finished with its old progress and no result (BullMQ writes the result
+   * and the state in one script, so data read after the state is at least as new as it).
+   */
+  async findJobWithState(id: string): Promise<{ job: Job; state: JobState | 'unknown' } | undefined> {
+    await this.connected();
+    for (const name of this.names) {
+      const q = this.queue(name);
+      const state = await withTimeout(q.getJobState(id), 3000, 'reading job state');
+      if (state === 'unknown') continue;
+      const job = await withTimeout(q.getJob(id), 3000, 'reading job');
+      // Removed in between (retention): not found, like a job that never existed.
+      if (job) return { job, state };
     }
     return undefined;
   }

@@ -3,6 +3,7 @@ import { Job, Worker } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ANY_JOB, JOB_HANDLERS, JobHandler } from './job-handler';
 import { workerConnectionOptions } from './redis-connections';
+import { pingRedis } from './redis-server';
 
 /**
  * Starts one BullMQ Worker per queue that has handlers. On shutdown (SIGTERM) the workers stop taking
@@ -47,8 +48,17 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     return handler.handle(job);
   }
 
+  /**
+   * Stops taking jobs and waits for the running ones, while Redis answers. When it does not, a graceful close
+   * would never return (BullMQ waits for QUIT and for an 'end' event that an ioredis client disconnected
+   * between two reconnection attempts never emits), so the workers are closed by force: their running jobs
+   * cannot be completed without Redis anyway, and come back as stalled jobs to an idempotent processor.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
-    this.workers.length = 0;
+    if (this.workers.length === 0) return;
+    const workers = this.workers.splice(0);
+    const reachable = await pingRedis(this.config.redisUrl, 1000);
+    if (!reachable) this.logger.warn({ queues: workers.map((w) => w.name) }, 'Redis does not answer: closing the workers without waiting for running jobs');
+    await Promise.allSettled(workers.map((w) => w.close(!reachable)));
   }
 }

@@ -18,16 +18,17 @@ export class JobsController {
   @Get('jobs/:id')
   async get(@CurrentUser() user: AuthUser, @Param('id') id: string) {
     if (!/^[A-Za-z0-9_-]{1,200}$/.test(id)) throw DomainError.invalid('VALIDATION_FAILED', ['id must be a job id']);
-    const job = await this.queues.findJob(id).catch(() => {
+    const found = await this.queues.findJobWithState(id).catch(() => {
       throw new DomainError('unavailable', 'QUEUE_UNAVAILABLE', 'the job queue is unavailable; try again shortly');
     });
-    const ownerId = (job?.data as { ownerId?: string } | undefined)?.ownerId;
-    if (!job || (ownerId !== user.id && !hasRole(user, 'admin'))) throw DomainError.notFound('job', 'JOB_NOT_FOUND');
+    const ownerId = (found?.job.data as { ownerId?: string } | undefined)?.ownerId;
+    if (!found || (ownerId !== user.id && !hasRole(user, 'admin'))) throw DomainError.notFound('job', 'JOB_NOT_FOUND');
+    const { job, state } = found;
     return {
       id: job.id,
       queue: job.queueName,
       name: job.name,
-      state: await job.getState(),
+      state,
       progress: job.progress,
       result: job.returnvalue ?? null,
       failedReason: job.failedReason ?? null,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { Trim } from '../../../common/validation';
 import { Role, ROLES } from '../domain/roles';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,64}$/;
@@ -16,7 +17,7 @@ export class RegisterWorkerDto {
 
   @ApiProperty({ minLength: 8 }) @IsString() @Length(8, 128) password: string;
 
-  @ApiProperty({ example: '张小明' }) @IsString() @Length(1, 50) name: string;
+  @ApiProperty({ example: '张小明' }) @Trim() @IsString() @Length(1, 50) name: string;
 
   @ApiProperty({ example: '330802199001011234', description: 'PRC resident ID number (18 characters)' })
   @IsString()
@@ -30,7 +31,7 @@ export class RegisterWorkerDto {
 
   @ApiProperty({ format: 'uuid' }) @IsUUID() employerOrgId: string;
 
-  @ApiPropertyOptional({ example: '电工' }) @IsOptional() @IsString() @Length(1, 50) trade?: string;
+  @ApiPropertyOptional({ example: '电工' }) @IsOptional() @Trim() @IsString() @Length(1, 50) trade?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 5, description: '职业技能等级: 1 (高级技师) … 5 (初级工)' })
   @IsOptional()
@@ -46,7 +47,7 @@ export class CreateUserDto {
   username: string;
 
   @ApiProperty({ minLength: 8 }) @IsString() @Length(8, 128) password: string;
-  @ApiProperty() @IsString() @Length(1, 100) displayName: string;
+  @ApiProperty() @Trim() @IsString() @Length(1, 100) displayName: string;
 
   @ApiProperty({ enum: ROLES, isArray: true })
   @IsArray()

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+/** Where uploaded and produced files live. The local directory is the default; an S3-compatible store is the scale path. */
+export interface FileStore {
+  put(key: string, data: Buffer): Promise<{ key: string; sha256: string; size: number }>;
+  get(key: string): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+}
+
+export const FILE_STORE = Symbol('FILE_STORE');
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,250}$/;
+
+export class LocalFileStore implements FileStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe file key ${key}`);
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, data: Buffer) {
+    const file = this.pathOf(key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    // Write then rename: a reader never sees half a file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+    return { key, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+  }
+
+  get(key: string): Promise<Buffer> {
+    return fs.readFile(this.pathOf(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.pathOf(key), { force: true });
+  }
+}
