@@ -219,8 +219,7 @@ export class EnrolmentService implements OnModuleInit {
     );
     const workers = await this.db.run((m) => m.find(Worker, { where: { id: In(rows.map((r) => r.workerId)) } }));
     const employers = await this.orgs.many(workers.map((w) => w.employerOrgId));
-    const views = new Map<string, Awaited<ReturnType<WorkersService['view']>>>();
-    for (const w of workers) views.set(w.id, await this.workers.view(w, true));
+    const views = await this.workers.views(workers, true);
     return {
       items: rows.map((e) => {
         const w = views.get(e.workerId)!;

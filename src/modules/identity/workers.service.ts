@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { PersonalDataCipher } from '../../common/crypto/personal-data';
 import { DomainError } from '../../common/errors/domain-error';
@@ -101,23 +101,35 @@ export class WorkersService {
     throw DomainError.notFound('worker', 'WORKER_NOT_FOUND');
   }
 
-  async view(w: Worker, owner: boolean): Promise<WorkerView> {
-    let idNumber = w.idNumberMasked;
-    if (owner) {
-      const row = await this.db.run((m) => m.findOne(Worker, { where: { id: w.id }, select: { id: true, idNumberEnc: true } }));
-      idNumber = this.cipher.decrypt(row!.idNumberEnc);
-    }
-    return {
-      id: w.id,
-      name: w.name,
-      idNumber,
-      idNumberMasked: !owner,
-      gender: w.gender,
-      birthDate: w.birthDate,
-      phone: owner || !w.phone ? w.phone : maskPhone(w.phone),
-      employerOrgId: w.employerOrgId,
-      trade: w.trade,
-      skillLevel: w.skillLevel,
-    };
+  /** `unmasked` for the owner and for organizers of the worker's competitions; everyone else sees masks. */
+  async view(w: Worker, unmasked: boolean): Promise<WorkerView> {
+    return (await this.views([w], unmasked)).get(w.id)!;
   }
+
+  /** Views of many workers, decrypting the ID numbers (when unmasked) from one query. */
+  async views(workers: Worker[], unmasked: boolean): Promise<Map<string, WorkerView>> {
+    const encrypted = new Map<string, string>();
+    if (unmasked && workers.length > 0) {
+      const rows = await this.db.run((m) => m.find(Worker, { where: { id: In(workers.map((w) => w.id)) }, select: { id: true, idNumberEnc: true } }));
+      for (const r of rows) encrypted.set(r.id, r.idNumberEnc);
+    }
+    return new Map(
+      workers.map((w) => [
+        w.id,
+        {
+          id: w.id,
+          name: w.name,
+          idNumber: unmasked ? this.cipher.decrypt(encrypted.get(w.id)!) : w.idNumberMasked,
+          idNumberMasked: !unmasked,
+          gender: w.gender,
+          birthDate: w.birthDate,
+          phone: unmasked || !w.phone ? w.phone : maskPhone(w.phone),
+          employerOrgId: w.employerOrgId,
+          trade: w.trade,
+          skillLevel: w.skillLevel,
+        },
+      ]),
+    );
+  }
+
 }
