@@ -7,6 +7,7 @@ import { EnrolmentModule } from './modules/enrolment/enrolment.module';
 import { EnrolmentImportHandler } from './modules/enrolment/import/enrolment-import.handler';
 import { FilesModule } from './modules/files/files.module';
 import { HealthModule } from './modules/health/health.module';
+import { ScoringModule } from './modules/scoring/scoring.module';
 import { AdminBootstrap } from './modules/identity/admin-bootstrap';
 import { IdentityModule } from './modules/identity/identity.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
@@ -55,6 +56,7 @@ export class AppModule {
         IdentityModule,
         CompetitionsModule,
         EnrolmentModule,
+        ScoringModule,
         ...(opts.api ? [HealthModule, { module: ApiModule, controllers: [JobsController] }] : []),
       ],
       providers,

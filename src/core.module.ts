@@ -14,6 +14,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { Db } from './database/db.service';
 import { Migrator } from './database/migrator';
 import { PERSONAL_DATA_CIPHER } from './modules/identity/workers.service';
+import { LiveEventsService } from './modules/queue/live-events.service';
 import { OutboxDispatcher } from './modules/queue/outbox.dispatcher';
 import { OutboxService } from './modules/queue/outbox.service';
 import { QueueService } from './modules/queue/queue.service';
@@ -73,10 +74,11 @@ export class CoreModule {
         QueueService,
         OutboxService,
         OutboxDispatcher,
+        LiveEventsService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
-      exports: [APP_CONFIG, PERSONAL_DATA_CIPHER, Db, TokenService, QueueService, OutboxService, OutboxDispatcher],
+      exports: [APP_CONFIG, PERSONAL_DATA_CIPHER, Db, TokenService, QueueService, OutboxService, OutboxDispatcher, LiveEventsService],
     };
   }
 }

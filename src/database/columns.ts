@@ -12,6 +12,8 @@ export const columnTypes = (k: 'sqlite' | 'postgres' = kind) => ({
   timestamp: k === 'postgres' ? 'timestamptz' : 'datetime',
   /** The default TypeORM itself gives Create/UpdateDateColumn, so migration:generate sees no difference. */
   now: k === 'postgres' ? 'now()' : "datetime('now')",
+  /** Boolean false as each driver writes the default of a boolean column. */
+  false: k === 'postgres' ? false : 0,
   json: 'text',
   uuid: 'varchar',
 });

@@ -8,7 +8,11 @@ import { Foundation1764300000000 } from './migrations/1764300000000-Foundation';
 import { Competitions1764400000000 } from './migrations/1764400000000-Competitions';
 import { Competition } from '../modules/competitions/competition.entity';
 import { Enrolment } from '../modules/enrolment/enrolment.entity';
+import { Judging1764500000000 } from './migrations/1764500000000-Judging';
+import { JudgeAssignment } from '../modules/scoring/judge-assignment.entity';
+import { JudgeConflict } from '../modules/scoring/judge-conflict.entity';
+import { EntryScore, MarkReceipt, Penalty, Score, ScoreRevision } from '../modules/scoring/score.entity';
 
 /** Every entity and migration, listed once for the app and for the TypeORM CLI (ormconfig.ts). */
-export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment];
-export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000];
+export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment, JudgeAssignment, JudgeConflict, Score, ScoreRevision, MarkReceipt, Penalty, EntryScore];
+export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000, Judging1764500000000];

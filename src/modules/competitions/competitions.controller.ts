@@ -36,8 +36,8 @@ export class CompetitionsController {
     return this.competitions.update(user, id, dto);
   }
 
+  /** Organizers; the chief judge for `scores_locked` (checked per competition in the service). */
   @Post(':id/transitions')
-  @Roles('organizer')
   @HttpCode(200)
   transition(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: TransitionDto) {
     return this.competitions.transition(user, id, dto);

@@ -16,6 +16,10 @@ import { CreateCompetitionDto, ListCompetitionsQuery, TransitionDto, UpdateCompe
 
 export const DEFAULT_AWARD_RULES: AwardRule[] = [{ fromRank: 1, toRank: 1, award: 'may_day_medal' }];
 
+/** Roles a user holds in one competition; judges and chief judges are known to the scoring module. */
+export type CompetitionRole = 'organizer' | 'judge' | 'chief_judge';
+export type CompetitionRoleProvider = (user: AuthUser, c: Competition) => Promise<CompetitionRole[]>;
+
 /** Facts other modules contribute to the lifecycle guards (approved entries, scores complete, open appeals…). */
 export type TransitionFactsProvider = (m: EntityManager, c: Competition, to: CompetitionStatus) => Promise<Partial<TransitionFacts>>;
 
@@ -86,12 +90,17 @@ const snapshot = (c: Competition) => {
 @Injectable()
 export class CompetitionsService {
   private readonly factsProviders: TransitionFactsProvider[] = [];
+  private readonly roleProviders: CompetitionRoleProvider[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly orgs: OrganizationsService,
     private readonly audit: AuditService,
   ) {}
+
+  registerRoleProvider(p: CompetitionRoleProvider): void {
+    this.roleProviders.push(p);
+  }
 
   registerFactsProvider(p: TransitionFactsProvider): void {
     this.factsProviders.push(p);
@@ -167,12 +176,28 @@ export class CompetitionsService {
 
   /** For changes: the caller must be an organizer of the owning organization's subtree (403), and able to see it (404). */
   async getManaged(user: AuthUser, id: string): Promise<Competition> {
-    const c = await this.getVisible(user, id);
+    return (await this.getWithRole(user, id, ['organizer'])).competition;
+  }
+
+  /** The caller's roles in one competition: organizer (of the owning subtree) plus those other modules know (judge, chief judge). */
+  async rolesOf(user: AuthUser, c: Competition): Promise<Set<CompetitionRole>> {
+    const roles = new Set<CompetitionRole>();
     // inScope looks only at the organization: a worker employed by the owner itself would pass it.
-    if (!hasRole(user, 'admin', 'organizer') || !(await this.orgs.inScope(user, c.organizationId))) {
-      throw DomainError.forbidden('only organizers of the owning organization may manage this competition', 'OUT_OF_SCOPE');
+    if (hasRole(user, 'admin', 'organizer') && (await this.orgs.inScope(user, c.organizationId))) roles.add('organizer');
+    for (const p of this.roleProviders) for (const r of await p(user, c)) roles.add(r);
+    return roles;
+  }
+
+  /** A competition the caller holds one of `allowed` roles in: 404 if it may not see it, 403 if it may see but not act. */
+  async getWithRole(user: AuthUser, id: string, allowed: CompetitionRole[]): Promise<{ competition: Competition; roles: Set<CompetitionRole> }> {
+    const c = await this.getEntity(id);
+    const roles = await this.rolesOf(user, c);
+    if (c.status === 'draft' && !roles.has('organizer')) throw DomainError.notFound('competition', 'COMPETITION_NOT_FOUND');
+    if (!allowed.some((r) => roles.has(r))) {
+      const who = allowed.map((r) => (r === 'organizer' ? 'organizers of the owning organization' : r === 'chief_judge' ? 'its chief judge' : 'its judges'));
+      throw DomainError.forbidden(`only ${who.join(' or ')} may do this`, allowed.length === 1 && allowed[0] === 'organizer' ? 'OUT_OF_SCOPE' : 'NOT_ALLOWED_IN_COMPETITION');
     }
-    return c;
+    return { competition: c, roles };
   }
 
   async list(user: AuthUser | undefined, q: ListCompetitionsQuery): Promise<Page<CompetitionView>> {
@@ -247,7 +272,8 @@ export class CompetitionsService {
   }
 
   async transition(user: AuthUser, id: string, dto: TransitionDto): Promise<CompetitionView> {
-    await this.getManaged(user, id);
+    // The chief judge signs the scores off (成绩复核 / 裁判长签字); every other move is the organizers'.
+    await this.getWithRole(user, id, dto.to === 'scores_locked' ? ['organizer', 'chief_judge'] : ['organizer']);
     if (dto.force && !hasRole(user, 'admin')) throw DomainError.forbidden('only an admin may force a transition', 'FORCE_NOT_ALLOWED');
     return this.db.transaction(async (m) => {
       const c = await this.lockForUpdate(m, id);

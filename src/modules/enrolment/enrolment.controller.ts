@@ -43,8 +43,8 @@ export class EnrolmentController {
     return this.enrolment.withdraw(user, id);
   }
 
+  /** Organizers and the chief judge (checked per competition in the service). */
   @Patch('enrolments/:id')
-  @Roles('organizer')
   update(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: UpdateEnrolmentDto) {
     return this.enrolment.update(user, id, dto);
   }

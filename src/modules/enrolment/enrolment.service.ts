@@ -278,7 +278,8 @@ export class EnrolmentService implements OnModuleInit {
 
   /** Absent (缺考) or disqualified (取消资格) with a reason; time used for the time tie-breaker. */
   async update(user: AuthUser, id: string, dto: UpdateEnrolmentDto): Promise<EnrolmentView> {
-    await this.managed(user, id);
+    // Organizers, and the chief judge on the day (缺考, 取消资格, time used).
+    await this.competitions.getWithRole(user, (await this.get(id)).competitionId, ['organizer', 'chief_judge']);
     if (dto.status === undefined && dto.timeUsedSeconds === undefined) throw DomainError.invalid('VALIDATION_FAILED', ['give status or timeUsedSeconds']);
     if (dto.status && !dto.reason?.trim()) throw DomainError.invalid('VALIDATION_FAILED', [`reason is required to mark an entry ${dto.status}`]);
     return this.db.transaction(async (m) => {

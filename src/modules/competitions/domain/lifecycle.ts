@@ -54,6 +54,14 @@ export const GUARDS: Partial<Record<CompetitionStatus, Guard[]>> = {
         : { code: 'TOO_FEW_ENTRIES', message: `closing enrolment needs at least ${MIN_ENTRIES_TO_CLOSE} approved entries (there are ${f.approvedEntries ?? 0})` },
   ],
   in_progress: [(f) => (f.bibsDrawn ? null : { code: 'BIBS_NOT_DRAWN', message: 'starting needs bib numbers drawn (POST /api/competitions/:id/draw)' })],
+  scores_locked: [
+    (f) => {
+      const inc = f.incompleteEntries as { count: number; bibs: number[] } | undefined;
+      if (!inc || inc.count === 0) return null;
+      const bibs = inc.bibs.length ? `: bib${inc.bibs.length > 1 ? 's' : ''} ${inc.bibs.slice(0, 50).join(', ')}${inc.bibs.length > 50 ? ', …' : ''}` : '';
+      return { code: 'SCORES_INCOMPLETE', message: `locking scores needs every entry fully scored; ${inc.count} ${inc.count === 1 ? 'is' : 'are'} not${bibs}` };
+    },
+  ],
 };
 
 export type TransitionResult = { ok: true } | ({ ok: false } & GuardFailure);

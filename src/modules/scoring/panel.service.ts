@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { Competition } from '../competitions/competition.entity';
+import { Enrolment } from '../enrolment/enrolment.entity';
+import { User } from '../identity/user.entity';
+import { Worker } from '../identity/worker.entity';
+import { Organization } from '../organizations/organization.entity';
+import { LiveEventsService } from '../queue/live-events.service';
+import { scoreEntry, SectionInput } from './domain/arithmetic';
+import { enterpriseOf, isRecused, JudgeUnit, pathIds } from './domain/recusal';
+import { JudgeAssignment } from './judge-assignment.entity';
+import { JudgeConflict } from './judge-conflict.entity';
+import { EntryScore, Penalty, Score } from './score.entity';
+
+/** A competition's judging panel: who marks what, and who is recused from whom. */
+export interface Panel {
+  assignments: Map<string, JudgeAssignment>;
+  units: Map<string, JudgeUnit>;
+  /** "<judgeUserId>|<workerId>" of declared conflicts. */
+  declared: Set<string>;
+}
+
+export interface EntryFacts {
+  enrolmentId: string;
+  workerId: string;
+  employer: { id: string; path: string };
+}
+
+const PANEL_TTL_MS = 30_000;
+
+/**
+ * Reads and caches the panel of each competition (assignments, judges' units, declared conflicts),
+ * and recomputes entry standings from marks. The cache is dropped on every panel change, in this
+ * process at once and in others through a live event; a TTL bounds staleness if one is missed.
+ */
+@Injectable()
+export class PanelService {
+  private readonly cache = new Map<string, { panel: Panel; at: number }>();
+
+  constructor(private readonly live: LiveEventsService) {
+    live.subscribe('panel', (p) => this.cache.delete(String(p.competitionId)));
+  }
+
+  /** Drops this process's copy (inside a transaction that changes the panel). */
+  forget(competitionId: string): void {
+    this.cache.delete(competitionId);
+  }
+
+  /** Drops every process's copy: after the change has committed. */
+  invalidate(competitionId: string): void {
+    this.cache.delete(competitionId);
+    this.live.publish('panel', { competitionId });
+  }
+
+  async panel(m: EntityManager, competitionId: string): Promise<Panel> {
+    const hit = this.cache.get(competitionId);
+    if (hit && Date.now() - hit.at < PANEL_TTL_MS) return hit.panel;
+    const assignments = await m.find(JudgeAssignment, { where: { competitionId } });
+    const conflicts = await m.find(JudgeConflict, { where: { competitionId } });
+    const users = await m.find(User, { where: { id: In(assignments.map((a) => a.userId)) }, select: { id: true, organizationId: true } });
+    const orgIds = new Set<string>();
+    const userOrg = new Map<string, string | null>(users.map((u) => [u.id, u.organizationId]));
+    const orgs = await m.find(Organization, { where: { id: In([...userOrg.values()].filter((x): x is string => !!x)) } });
+    for (const o of orgs) for (const id of pathIds(o.path)) orgIds.add(id);
+    const chainOrgs = new Map((await m.find(Organization, { where: { id: In([...orgIds]) } })).map((o) => [o.id, o]));
+    const units = new Map<string, JudgeUnit>();
+    for (const a of assignments) {
+      const orgId = userOrg.get(a.userId) ?? null;
+      const org = orgId ? chainOrgs.get(orgId) : undefined;
+      const chain = org ? pathIds(org.path).map((id) => chainOrgs.get(id)).filter((o): o is Organization => !!o) : [];
+      units.set(a.userId, { organizationId: orgId, enterpriseId: enterpriseOf(chain) });
+    }
+    const panel: Panel = {
+      assignments: new Map(assignments.map((a) => [a.userId, a])),
+      units,
+      declared: new Set(conflicts.map((c) => `${c.judgeUserId}|${c.workerId}`)),
+    };
+    this.cache.set(competitionId, { panel, at: Date.now() });
+    return panel;
+  }
+
+  /** Whether a judge may mark a criterion of an entry: assigned to it and not recused. */
+  mayMark(panel: Panel, judgeUserId: string, criterion: string, entry: EntryFacts): 'ok' | 'not_assigned' | 'conflict_of_interest' {
+    const a = panel.assignments.get(judgeUserId);
+    if (!a || (a.criteria && !a.criteria.includes(criterion))) return 'not_assigned';
+    if (this.recused(panel, judgeUserId, entry)) return 'conflict_of_interest';
+    return 'ok';
+  }
+
+  recused(panel: Panel, judgeUserId: string, entry: EntryFacts): boolean {
+    const unit = panel.units.get(judgeUserId);
+    return panel.declared.has(`${judgeUserId}|${entry.workerId}`) || (!!unit && isRecused(unit, entry.employer));
+  }
+
+  /** Worker and employer of entries, for recusal. */
+  async entryFacts(m: EntityManager, enrolmentIds: string[]): Promise<Map<string, EntryFacts>> {
+    if (enrolmentIds.length === 0) return new Map();
+    const rows = await m
+      .createQueryBuilder(Enrolment, 'e')
+      .innerJoin(Worker, 'w', 'w.id = e.worker_id')
+      .innerJoin(Organization, 'o', 'o.id = w.employer_org_id')
+      .select(['e.id AS id', 'e.worker_id AS worker_id', 'o.id AS org_id', 'o.path AS org_path'])
+      .where('e.id IN (:...ids)', { ids: enrolmentIds })
+      .getRawMany<{ id: string; worker_id: string; org_id: string; org_path: string }>();
+    return new Map(rows.map((r) => [r.id, { enrolmentId: r.id, workerId: r.worker_id, employer: { id: r.org_id, path: r.org_path } }]));
+  }
+
+  /** Recomputes and stores the standing of the given entries from their marks and penalties (inside the caller's transaction). */
+  async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[]): Promise<void> {
+    if (enrolmentIds.length === 0 || !competition.scoring) return;
+    const panel = await this.panel(m, competition.id);
+    const facts = await this.entryFacts(m, enrolmentIds);
+    const scores = await m.find(Score, { where: { enrolmentId: In(enrolmentIds) }, select: { enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });
+    const penalties = await m
+      .createQueryBuilder(Penalty, 'p')
+      .select('p.enrolment_id', 'id')
+      .addSelect('SUM(p.points)', 'points')
+      .where('p.enrolment_id IN (:...ids)', { ids: enrolmentIds })
+      .groupBy('p.enrolment_id')
+      .getRawMany<{ id: string; points: string | number }>();
+    const penaltyOf = new Map(penalties.map((p) => [p.id, Number(p.points)]));
+    const marksOf = new Map<string, Map<string, number[]>>();
+    for (const s of scores) {
+      const f = facts.get(s.enrolmentId);
+      if (!f || this.mayMark(panel, s.judgeUserId, s.criterionKey, f) !== 'ok') continue;
+      let byCriterion = marksOf.get(s.enrolmentId);
+      if (!byCriterion) marksOf.set(s.enrolmentId, (byCriterion = new Map()));
+      const list = byCriterion.get(s.criterionKey);
+      if (list) list.push(s.value);
+      else byCriterion.set(s.criterionKey, [s.value]);
+    }
+    const rows = enrolmentIds.map((id) => {
+      const byCriterion = marksOf.get(id);
+      const sections: SectionInput[] = competition.scoring!.sections.map((s) => ({
+        key: s.key,
+        weight: s.weight,
+        criteria: s.criteria.map((c) => ({ key: c.key, maxScore: Math.round(c.maxScore * 100), judgesRequired: c.judgesRequired, aggregation: c.aggregation, marks: byCriterion?.get(c.key) ?? [] })),
+      }));
+      const penalty = penaltyOf.get(id) ?? 0;
+      const r = scoreEntry(sections, penalty);
+      return { enrolmentId: id, competitionId: competition.id, total: r.total, sections: r.sections, criteria: r.criteria, penalties: penalty, complete: r.complete };
+    });
+    await m.upsert(EntryScore, rows, ['enrolmentId']);
+  }
+}
