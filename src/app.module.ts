@@ -8,6 +8,7 @@ import { EnrolmentImportHandler } from './modules/enrolment/import/enrolment-imp
 import { FilesModule } from './modules/files/files.module';
 import { HealthModule } from './modules/health/health.module';
 import { ScoringModule } from './modules/scoring/scoring.module';
+import { RankingModule } from './modules/ranking/ranking.module';
 import { AdminBootstrap } from './modules/identity/admin-bootstrap';
 import { IdentityModule } from './modules/identity/identity.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
@@ -57,6 +58,7 @@ export class AppModule {
         CompetitionsModule,
         EnrolmentModule,
         ScoringModule,
+        RankingModule,
         ...(opts.api ? [HealthModule, { module: ApiModule, controllers: [JobsController] }] : []),
       ],
       providers,

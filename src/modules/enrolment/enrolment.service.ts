@@ -15,6 +15,8 @@ import { Worker } from '../identity/worker.entity';
 import { WorkerInput, WorkersService } from '../identity/workers.service';
 import { Organization } from '../organizations/organization.entity';
 import { OrganizationsService } from '../organizations/organizations.service';
+import { LiveEventsService } from '../queue/live-events.service';
+import { STANDINGS_TOPIC, StandingsChange } from '../queue/live-topics';
 import { nominatingOrgId } from './domain/nomination';
 import { CreateEnrolmentDto, DecisionDto, DrawDto, ListEnrolmentsQuery, UpdateEnrolmentDto } from './dto/enrolment.dto';
 import { Enrolment, EnrolmentSource } from './enrolment.entity';
@@ -84,6 +86,7 @@ export class EnrolmentService implements OnModuleInit {
     private readonly orgs: OrganizationsService,
     private readonly workers: WorkersService,
     private readonly audit: AuditService,
+    private readonly live: LiveEventsService,
   ) {}
 
   onModuleInit(): void {
@@ -282,7 +285,7 @@ export class EnrolmentService implements OnModuleInit {
     await this.competitions.getWithRole(user, (await this.get(id)).competitionId, ['organizer', 'chief_judge']);
     if (dto.status === undefined && dto.timeUsedSeconds === undefined) throw DomainError.invalid('VALIDATION_FAILED', ['give status or timeUsedSeconds']);
     if (dto.status && !dto.reason?.trim()) throw DomainError.invalid('VALIDATION_FAILED', [`reason is required to mark an entry ${dto.status}`]);
-    return this.db.transaction(async (m) => {
+    const view = await this.db.transaction(async (m) => {
       const c = await this.competitions.lockForUpdate(m, (await this.get(id, m)).competitionId);
       const e = await this.get(id, m);
       if (!['enrolment_closed', 'in_progress'].includes(c.status)) throw DomainError.conflict('WRONG_STATE', `entries are marked while the competition is closed for enrolment or in progress; it is ${c.status}`);
@@ -299,6 +302,10 @@ export class EnrolmentService implements OnModuleInit {
       await this.audit.record(m, { actorId: user.id, action: 'enrolment.update', entityType: 'enrolment', entityId: e.id, before, after: snapshot(e) });
       return toEnrolmentView(e);
     });
+    // Absent, disqualified and time used move the ranking: tell every process, once the change is committed.
+    const change: StandingsChange = { competitionId: view.competitionId, enrolmentIds: [view.id], reason: 'entry' };
+    this.live.publish(STANDINGS_TOPIC, change);
+    return view;
   }
 
   /** 抽签: bib numbers 1..N for the approved entries by a seeded random permutation; redrawing is allowed until the start. */

@@ -21,8 +21,21 @@ export const toOrganizationView = (o: Organization): OrganizationView => ({ id: 
 export class OrganizationsService {
   constructor(private readonly db: Db) {}
 
-  find(id: string): Promise<Organization | null> {
-    return this.db.run((m) => m.findOne(Organization, { where: { id } }));
+  /**
+   * Organizations never move or change level once created (there is no such operation), so a found
+   * one is cached for the life of the process: scope checks run on every request.
+   */
+  private readonly cache = new Map<string, Organization>();
+
+  async find(id: string): Promise<Organization | null> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const org = await this.db.run((m) => m.findOne(Organization, { where: { id } }));
+    if (org) {
+      if (this.cache.size >= 50_000) this.cache.clear();
+      this.cache.set(id, org);
+    }
+    return org;
   }
 
   async get(id: string): Promise<Organization> {
@@ -35,7 +48,7 @@ export class OrganizationsService {
   async inScope(user: AuthUser, orgId: string): Promise<boolean> {
     if (hasRole(user, 'admin')) return true;
     if (!user.organizationId) return false;
-    const [own, target] = await this.db.run((m) => Promise.all([m.findOne(Organization, { where: { id: user.organizationId! } }), m.findOne(Organization, { where: { id: orgId } })]));
+    const [own, target] = await Promise.all([this.find(user.organizationId), this.find(orgId)]);
     return !!own && !!target && isWithin(target.path, own.path);
   }
 

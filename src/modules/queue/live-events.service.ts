@@ -37,7 +37,10 @@ export class LiveEventsService implements OnApplicationShutdown {
       set = new Set();
       this.listeners.set(topic, set);
       this.subscriber ??= this.connectSubscriber();
-      this.subscriber.subscribe(this.channel(topic)).catch((e: Error) => this.logger.warn({ topic, err: e.message }, 'live event subscription failed'));
+      // Until the connection is ready, its 'ready' handler subscribes every topic: a SUBSCRIBE written
+      // between connect and ready races ioredis's ready check (INFO is refused in subscriber mode) and
+      // leaves the connection subscribed to nothing.
+      if (this.subscriber.status === 'ready') this.redisSubscribe(this.subscriber, [topic]);
     }
     set.add(listener);
     return () => set!.delete(listener);
@@ -49,8 +52,14 @@ export class LiveEventsService implements OnApplicationShutdown {
     return conn;
   }
 
+  private redisSubscribe(conn: IORedis, topics: string[]): void {
+    if (topics.length === 0) return;
+    conn.subscribe(...topics.map((t) => this.channel(t))).catch((e: Error) => this.logger.warn({ topics, err: e.message }, 'live event subscription failed'));
+  }
+
   private connectSubscriber(): IORedis {
     const conn = this.connect('subscriber');
+    conn.on('ready', () => this.redisSubscribe(conn, [...this.listeners.keys()]));
     conn.on('message', (channel: string, raw: string) => {
       let msg: { origin?: string; payload?: Record<string, unknown> };
       try {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager, In } from 'typeorm';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
+import { isUniqueViolation } from '../../common/errors/unique-violation';
 import { Db } from '../../database/db.service';
 import { AuditService } from '../audit/audit.service';
 import { Competition } from '../competitions/competition.entity';
@@ -11,11 +12,12 @@ import { Enrolment } from '../enrolment/enrolment.entity';
 import { User } from '../identity/user.entity';
 import { Worker } from '../identity/worker.entity';
 import { LiveEventsService } from '../queue/live-events.service';
+import { STANDINGS_TOPIC } from '../queue/live-topics';
 import { fromHundredths, toHundredths } from './domain/arithmetic';
 import { AssignJudgeDto, DeclareConflictDto, MarkDto, PenaltyDto, SubmitMarksDto } from './dto/judging.dto';
 import { JudgeAssignment } from './judge-assignment.entity';
 import { JudgeConflict } from './judge-conflict.entity';
-import { Panel, PanelService } from './panel.service';
+import { EntryFacts, Panel, PanelService } from './panel.service';
 import { EntryScore, MarkReceipt, Penalty, Score, ScoreRevision } from './score.entity';
 
 export type MarkRejection =
@@ -31,8 +33,8 @@ export type MarkRejection =
   | 'not_chief'
   | 'client_id_reused';
 
-/** Topic of the live event published after marks or penalties change an entry's standing. */
-export const STANDINGS_TOPIC = 'standings';
+/** Topic of the live event published after marks or penalties change an entry's standing (defined in queue/live-topics.ts). */
+export { STANDINGS_TOPIC };
 
 @Injectable()
 export class JudgingService implements OnModuleInit {
@@ -79,6 +81,8 @@ export class JudgingService implements OnModuleInit {
       if (unknown.length) throw DomainError.invalid('VALIDATION_FAILED', unknown.map((k) => `criteria: "${k}" is not a criterion of this competition`));
     }
     const row = await this.db.transaction(async (m) => {
+      // Marks in flight finish first, and later ones see the new panel (they share-lock the competition).
+      await this.competitions.lockForUpdate(m, competitionId);
       if (await m.exists(JudgeAssignment, { where: { competitionId, userId: dto.userId } })) {
         throw DomainError.conflict('ALREADY_ASSIGNED', 'this judge is already on the panel of this competition');
       }
@@ -105,6 +109,7 @@ export class JudgingService implements OnModuleInit {
     const worker = await this.db.run((m) => m.findOne(Worker, { where: { id: dto.workerId } }));
     if (!worker) throw new DomainError('rejected', 'WORKER_NOT_FOUND', `workerId: worker ${dto.workerId} does not exist`);
     const row = await this.db.transaction(async (m) => {
+      await this.competitions.lockForUpdate(m, competitionId);
       if (await m.exists(JudgeConflict, { where: { competitionId, judgeUserId: dto.judgeUserId, workerId: dto.workerId } })) {
         throw DomainError.conflict('ALREADY_DECLARED', 'this conflict is already declared');
       }
@@ -148,7 +153,7 @@ export class JudgingService implements OnModuleInit {
   async sheet(user: AuthUser, competitionId: string) {
     const { competition: c } = await this.competitions.getWithRole(user, competitionId, ['judge']);
     return this.db.run(async (m) => {
-      const panel = await this.panels.panel(m, competitionId);
+      const panel = await this.panels.panel(m, competitionId, user.id);
       const mine = panel.assignments.get(user.id)!;
       const criteria = (c.scoring?.sections ?? []).flatMap((s) =>
         s.criteria.filter((k) => !mine.criteria || mine.criteria.includes(k.key)).map((k) => ({ key: k.key, name: k.name, section: s.key, maxScore: k.maxScore, type: k.type })),
@@ -189,97 +194,147 @@ export class JudgingService implements OnModuleInit {
   async submit(user: AuthUser, competitionId: string, dto: SubmitMarksDto) {
     const { roles } = await this.competitions.getWithRole(user, competitionId, ['judge']);
     const chief = roles.has('chief_judge');
-    const accepted: string[] = [];
-    const rejected: Array<{ clientId: string; reason: MarkRejection }> = [];
-    const changed = await this.db.transaction(async (m) => {
-      const c = await m.findOneOrFail(Competition, { where: { id: competitionId } });
-      const panel = await this.panels.panel(m, competitionId);
-      const criteria = new Map((c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const)));
-      const touched = new Set<string>();
-      for (const mark of dto.marks) {
-        const outcome = await this.applyMark(m, c, panel, criteria, user, chief, mark);
-        if (outcome === 'replayed' || outcome === 'unchanged') accepted.push(mark.clientId);
-        else if (typeof outcome === 'object') {
-          accepted.push(mark.clientId);
-          touched.add(outcome.enrolmentId);
-        } else rejected.push({ clientId: mark.clientId, reason: outcome });
-      }
-      await this.panels.recompute(m, c, [...touched]);
-      return [...touched];
-    });
+    const { accepted, rejected, changed } = await retryOnRace(() => this.db.transaction((m) => this.applyBatch(m, user, chief, competitionId, dto.marks)));
     if (changed.length) this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: changed, reason: 'marks' });
     return { accepted, rejected };
   }
 
-  private async applyMark(
-    m: EntityManager,
-    c: Competition,
-    panel: Panel,
-    criteria: Map<string, { maxScore: number }>,
-    user: AuthUser,
-    chief: boolean,
-    mark: MarkDto,
-  ): Promise<MarkRejection | 'replayed' | 'unchanged' | { enrolmentId: string }> {
-    const receipt = await m.findOne(MarkReceipt, { where: { judgeUserId: user.id, clientId: mark.clientId } });
-    const value = toHundredths(mark.value);
-    if (receipt) {
-      const same = receipt.criterionKey === mark.criterion && receipt.value === value && (!mark.enrolmentId || receipt.enrolmentId === mark.enrolmentId);
-      return same ? 'replayed' : 'client_id_reused';
+  /**
+   * Applies a batch inside one transaction. Reads are done once for the whole batch and writes are
+   * collected and flushed together: a tablet may send hundreds of marks at once.
+   *
+   * Concurrency (PostgreSQL; SQLite is serialized): the competition row is share-locked first, so a
+   * lifecycle move (which locks it for update) waits for marks in flight and marks wait for it; then
+   * the batch's entries are locked by id (PanelService.lockEntries), so two batches touching one entry
+   * (two judges, or a tablet resending while the first is in flight) run one after the other, and the
+   * later one recomputes the standing from every committed mark.
+   */
+  private async applyBatch(m: EntityManager, user: AuthUser, chief: boolean, competitionId: string, marks: MarkDto[]) {
+    const c = await this.lockCompetition(m, competitionId);
+    const entries = await this.entriesOf(m, c.id, marks);
+    const entryIds = [...new Set([...entries.values()].map((e) => e.id))];
+    await this.panels.lockEntries(m, entryIds);
+    const ctx: BatchContext = {
+      c,
+      user,
+      chief,
+      panel: await this.panels.panel(m, competitionId, user.id),
+      criteria: new Map((c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const))),
+      facts: await this.panels.entryFacts(m, entryIds),
+    };
+    const clientIds = [...new Set(marks.map((x) => x.clientId))];
+    const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>(
+      (await m.find(MarkReceipt, { where: { judgeUserId: user.id, clientId: In(clientIds) } })).map((r) => [r.clientId, r]),
+    );
+    const scores = new Map<string, { id: string; value: number; unsaved: boolean }>();
+    if (entryIds.length) {
+      const rows = await m.find(Score, { where: { enrolmentId: In(entryIds) }, select: { id: true, enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });
+      for (const s of rows) scores.set(scoreKey(s.enrolmentId, s.criterionKey, s.judgeUserId), { id: s.id, value: s.value, unsaved: false });
     }
-    const entry = mark.enrolmentId
-      ? await m.findOne(Enrolment, { where: { id: mark.enrolmentId, competitionId: c.id } })
-      : mark.bib !== undefined
-        ? await m.findOne(Enrolment, { where: { bib: mark.bib, competitionId: c.id } })
-        : null;
+
+    const accepted: string[] = [];
+    const rejected: Array<{ clientId: string; reason: MarkRejection }> = [];
+    const touched = new Set<string>();
+    const newReceipts: MarkReceipt[] = [];
+    const newScores = new Map<string, Partial<Score>>();
+    const updates = new Map<string, { value: number; clientId: string; updatedAt: Date }>();
+    const revisions: Array<Partial<ScoreRevision>> = [];
+    for (const mark of marks) {
+      const entry = mark.enrolmentId ? entries.get(`id:${mark.enrolmentId}`) : mark.bib !== undefined ? entries.get(`bib:${mark.bib}`) : undefined;
+      const value = toHundredths(mark.value);
+      const receipt = receipts.get(mark.clientId);
+      if (receipt) {
+        // The same mark again (a replay, by id or by bib) answers as before; anything else under that id is refused.
+        const same = receipt.enrolmentId === entry?.id && receipt.criterionKey === mark.criterion && receipt.value === value;
+        if (same) accepted.push(mark.clientId);
+        else rejected.push({ clientId: mark.clientId, reason: 'client_id_reused' });
+        continue;
+      }
+      const outcome = this.checkMark(ctx, mark, entry, value);
+      if (typeof outcome === 'string') {
+        rejected.push({ clientId: mark.clientId, reason: outcome });
+        continue;
+      }
+      const { judgeId } = outcome;
+      const e = entry!;
+      const v = value!;
+      accepted.push(mark.clientId);
+      receipts.set(mark.clientId, { enrolmentId: e.id, criterionKey: mark.criterion, value: v });
+      newReceipts.push({ judgeUserId: user.id, clientId: mark.clientId, enrolmentId: e.id, criterionKey: mark.criterion, value: v } as MarkReceipt);
+      const key = scoreKey(e.id, mark.criterion, judgeId);
+      const existing = scores.get(key);
+      if (existing && existing.value === v) continue;
+      const now = new Date();
+      const reason = mark.reason?.trim() || null;
+      let scoreId: string;
+      if (existing) {
+        scoreId = existing.id;
+        if (existing.unsaved) Object.assign(newScores.get(existing.id)!, { value: v, clientId: mark.clientId });
+        else updates.set(existing.id, { value: v, clientId: mark.clientId, updatedAt: now });
+      } else {
+        scoreId = randomUUID();
+        newScores.set(scoreId, { id: scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId, value: v, clientId: mark.clientId });
+      }
+      // Every change is audited, and so is any mark written after the scores were locked.
+      if (existing || c.status !== 'in_progress') {
+        await this.audit.record(m, {
+          actorId: user.id,
+          action: 'score.change',
+          entityType: 'enrolment',
+          entityId: e.id,
+          before: { criterion: mark.criterion, judgeId, value: existing ? fromHundredths(existing.value) : null },
+          after: { criterion: mark.criterion, judgeId, value: fromHundredths(v), reason, competitionStatus: c.status },
+        });
+      }
+      revisions.push({ id: randomUUID(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
+      scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing });
+      touched.add(e.id);
+    }
+
+    for (const rows of chunked(newReceipts)) await m.insert(MarkReceipt, rows);
+    for (const rows of chunked([...newScores.values()])) await m.insert(Score, rows as never);
+    for (const [id, u] of updates) await m.update(Score, { id }, u);
+    for (const rows of chunked(revisions)) await m.insert(ScoreRevision, rows as never);
+    await this.panels.recompute(m, c, [...touched]);
+    return { accepted, rejected, changed: [...touched] };
+  }
+
+  /** Why a mark (not seen before under its clientId) is refused, or whose mark it sets. */
+  private checkMark(ctx: BatchContext, mark: MarkDto, entry: Enrolment | undefined, value: number | null): MarkRejection | { judgeId: string } {
+    const { c, chief } = ctx;
     if (!entry) return 'unknown_entry';
     if (entry.status !== 'approved' || entry.bib === null) return 'not_competing';
-    const criterion = criteria.get(mark.criterion);
+    const criterion = ctx.criteria.get(mark.criterion);
     if (!criterion) return 'unknown_criterion';
     const locked = c.status === 'scores_locked';
     if (c.status !== 'in_progress' && !(locked && chief)) return 'wrong_state';
     if (locked && !mark.reason?.trim()) return 'reason_required';
-    const judgeId = mark.judgeId ?? user.id;
-    if (judgeId !== user.id && !chief) return 'not_chief';
-    const facts = (await this.panels.entryFacts(m, [entry.id])).get(entry.id)!;
-    const may = this.panels.mayMark(panel, judgeId, mark.criterion, facts);
+    const judgeId = mark.judgeId ?? ctx.user.id;
+    if (judgeId !== ctx.user.id && !chief) return 'not_chief';
+    const may = this.panels.mayMark(ctx.panel, judgeId, mark.criterion, ctx.facts.get(entry.id)!);
     if (may !== 'ok') return may;
     if (value === null) return 'too_many_decimals';
     if (value < 0 || value > Math.round(criterion.maxScore * 100)) return 'out_of_range';
+    return { judgeId };
+  }
 
-    const existing = await m.findOne(Score, { where: { enrolmentId: entry.id, criterionKey: mark.criterion, judgeUserId: judgeId } });
-    await m.insert(MarkReceipt, { judgeUserId: user.id, clientId: mark.clientId, enrolmentId: entry.id, criterionKey: mark.criterion, value });
-    if (existing && existing.value === value) return 'unchanged';
-    const now = new Date();
-    let scoreId: string;
-    if (existing) {
-      scoreId = existing.id;
-      await m.update(Score, { id: existing.id }, { value, clientId: mark.clientId, updatedAt: now });
-      await this.audit.record(m, {
-        actorId: user.id,
-        action: 'score.change',
-        entityType: 'enrolment',
-        entityId: entry.id,
-        before: { criterion: mark.criterion, judgeId, value: fromHundredths(existing.value) },
-        after: { criterion: mark.criterion, judgeId, value: mark.value, reason: mark.reason ?? null, competitionStatus: c.status },
-      });
-    } else {
-      scoreId = randomUUID();
-      await m.insert(Score, { id: scoreId, competitionId: c.id, enrolmentId: entry.id, criterionKey: mark.criterion, judgeUserId: judgeId, value, clientId: mark.clientId });
-    }
-    await m.insert(ScoreRevision, {
-      id: randomUUID(),
-      scoreId,
-      competitionId: c.id,
-      enrolmentId: entry.id,
-      criterionKey: mark.criterion,
-      oldValue: existing?.value ?? null,
-      newValue: value,
-      reason: mark.reason?.trim() ?? null,
-      byUserId: user.id,
-      clientId: mark.clientId,
-      at: now,
-    });
-    return { enrolmentId: entry.id };
+  /** The entries a batch names, under "id:<enrolmentId>" and "bib:<bib>"; only this competition's. */
+  private async entriesOf(m: EntityManager, competitionId: string, marks: MarkDto[]): Promise<Map<string, Enrolment>> {
+    const ids = [...new Set(marks.flatMap((x) => (x.enrolmentId ? [x.enrolmentId] : [])))];
+    const bibs = [...new Set(marks.flatMap((x) => (!x.enrolmentId && x.bib !== undefined ? [x.bib] : [])))];
+    const out = new Map<string, Enrolment>();
+    if (ids.length) for (const e of await m.find(Enrolment, { where: { competitionId, id: In(ids) } })) out.set(`id:${e.id}`, e);
+    if (bibs.length) for (const e of await m.find(Enrolment, { where: { competitionId, bib: In(bibs) } })) out.set(`bib:${e.bib}`, e);
+    return out;
+  }
+
+  /** The competition row; on PostgreSQL share-locked until the transaction ends, against a concurrent lifecycle move. */
+  private async lockCompetition(m: EntityManager, id: string): Promise<Competition> {
+    const qb = m.createQueryBuilder(Competition, 'c').where('c.id = :id', { id });
+    if (this.db.kind === 'postgres') qb.setLock('pessimistic_read');
+    const c = await qb.getOne();
+    if (!c) throw DomainError.notFound('competition', 'COMPETITION_NOT_FOUND');
+    return c;
   }
 
   /** Every value a mark of this entry has had, for organizers and the chief judge. */
@@ -287,7 +342,7 @@ export class JudgingService implements OnModuleInit {
     const e = await this.db.run((m) => m.findOne(Enrolment, { where: { id: enrolmentId } }));
     if (!e) throw DomainError.notFound('enrolment', 'ENROLMENT_NOT_FOUND');
     await this.competitions.getWithRole(user, e.competitionId, ['organizer', 'chief_judge']);
-    const rows = await this.db.run((m) => m.find(ScoreRevision, { where: { enrolmentId }, order: { at: 'ASC' } }));
+    const rows = inChangeOrder(await this.db.run((m) => m.find(ScoreRevision, { where: { enrolmentId }, order: { at: 'ASC' } })));
     const scores = await this.db.run((m) => m.find(Score, { where: { id: In([...new Set(rows.map((r) => r.scoreId))]) }, select: { id: true, judgeUserId: true } }));
     const judgeOf = new Map(scores.map((s) => [s.id, s.judgeUserId]));
     return rows.map((r) => ({
@@ -310,7 +365,7 @@ export class JudgingService implements OnModuleInit {
     if (points === null) throw DomainError.invalid('VALIDATION_FAILED', ['points may have at most two decimals']);
     if (points <= 0 || points > 10000) throw DomainError.invalid('VALIDATION_FAILED', ['points must be greater than 0 and at most 100']);
     const row = await this.db.transaction(async (m) => {
-      const c = await m.findOneOrFail(Competition, { where: { id: competitionId } });
+      const c = await this.lockCompetition(m, competitionId);
       if (!['in_progress', 'scores_locked'].includes(c.status)) throw DomainError.conflict('WRONG_STATE', `penalties are recorded while the competition is in progress or its scores are locked; it is ${c.status}`);
       const e = await m.findOne(Enrolment, { where: { id: dto.enrolmentId, competitionId } });
       if (!e) throw new DomainError('rejected', 'ENROLMENT_NOT_FOUND', `enrolmentId: no entry ${dto.enrolmentId} in this competition`);
@@ -327,3 +382,59 @@ export class JudgingService implements OnModuleInit {
 }
 
 export type { CompetitionRole };
+
+interface BatchContext {
+  c: Competition;
+  user: AuthUser;
+  chief: boolean;
+  panel: Panel;
+  criteria: Map<string, { maxScore: number }>;
+  facts: Map<string, EntryFacts>;
+}
+
+/**
+ * Revisions oldest first. Changes of one mark within one batch can share a timestamp (to the
+ * millisecond); among those, each follows the revision whose new value it replaced.
+ */
+function inChangeOrder(rows: ScoreRevision[]): ScoreRevision[] {
+  const sorted = [...rows].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const current = new Map<string, number>(); // scoreId → value after the revisions placed so far
+  const out: ScoreRevision[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j < sorted.length && sorted[j].at.getTime() === sorted[i].at.getTime()) j++;
+    const group = sorted.slice(i, j);
+    while (group.length) {
+      const k = group.findIndex((r) => (current.get(r.scoreId) ?? null) === r.oldValue);
+      const [next] = group.splice(Math.max(k, 0), 1);
+      current.set(next.scoreId, next.newValue);
+      out.push(next);
+    }
+    i = j;
+  }
+  return out;
+}
+
+const scoreKey = (enrolmentId: string, criterion: string, judgeId: string) => `${enrolmentId}|${criterion}|${judgeId}`;
+
+/** Rows per multi-row insert: well inside SQLite's and PostgreSQL's bound-parameter limits. */
+function chunked<T>(rows: T[], size = 200): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Two PostgreSQL transactions can both find a key absent and both insert it (a clientId reused by two
+ * batches in flight at once); the unique key refuses the later one, which then runs again and sees
+ * the other's row. SQLite is serialized and never gets here.
+ */
+async function retryOnRace<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts || !isUniqueViolation(e)) throw e;
+    }
+  }
+}

@@ -27,6 +27,7 @@ export interface EntryFacts {
 }
 
 const PANEL_TTL_MS = 30_000;
+const RECOMPUTE_CHUNK = 500;
 
 /**
  * Reads and caches the panel of each competition (assignments, judges' units, declared conflicts),
@@ -52,9 +53,13 @@ export class PanelService {
     this.live.publish('panel', { competitionId });
   }
 
-  async panel(m: EntityManager, competitionId: string): Promise<Panel> {
+  /**
+   * The panel, cached. `judgeUserId`: a judge known to be assigned (its role was just checked); a copy
+   * without it is stale (the invalidation from another process has not arrived yet) and is re-read.
+   */
+  async panel(m: EntityManager, competitionId: string, judgeUserId?: string): Promise<Panel> {
     const hit = this.cache.get(competitionId);
-    if (hit && Date.now() - hit.at < PANEL_TTL_MS) return hit.panel;
+    if (hit && Date.now() - hit.at < PANEL_TTL_MS && (!judgeUserId || hit.panel.assignments.has(judgeUserId))) return hit.panel;
     const assignments = await m.find(JudgeAssignment, { where: { competitionId } });
     const conflicts = await m.find(JudgeConflict, { where: { competitionId } });
     const users = await m.find(User, { where: { id: In(assignments.map((a) => a.userId)) }, select: { id: true, organizationId: true } });
@@ -105,9 +110,33 @@ export class PanelService {
     return new Map(rows.map((r) => [r.id, { enrolmentId: r.id, workerId: r.worker_id, employer: { id: r.org_id, path: r.org_path } }]));
   }
 
+  /**
+   * Locks entries until the transaction ends (PostgreSQL; SQLite is serialized already), always in id
+   * order so two transactions never wait on each other crosswise. Whoever writes marks or penalties
+   * of an entry takes this lock before recomputing its standing: the last to take it reads every
+   * committed change, so a standing never misses a mark committed beside it.
+   */
+  async lockEntries(m: EntityManager, enrolmentIds: string[]): Promise<void> {
+    if (enrolmentIds.length === 0 || m.connection.options.type !== 'postgres') return;
+    await m
+      .createQueryBuilder(Enrolment, 'e')
+      .select('e.id')
+      .where('e.id IN (:...ids)', { ids: [...new Set(enrolmentIds)] })
+      .orderBy('e.id', 'ASC')
+      .setLock('for_no_key_update')
+      .getMany();
+  }
+
   /** Recomputes and stores the standing of the given entries from their marks and penalties (inside the caller's transaction). */
   async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[]): Promise<void> {
     if (enrolmentIds.length === 0 || !competition.scoring) return;
+    // SQLite caps the number of bound parameters per statement: large sets go in chunks.
+    if (enrolmentIds.length > RECOMPUTE_CHUNK) {
+      const sorted = [...enrolmentIds].sort();
+      for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK));
+      return;
+    }
+    await this.lockEntries(m, enrolmentIds);
     const panel = await this.panel(m, competition.id);
     const facts = await this.entryFacts(m, enrolmentIds);
     const scores = await m.find(Score, { where: { enrolmentId: In(enrolmentIds) }, select: { enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });

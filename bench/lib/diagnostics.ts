@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Api } from './api';
+import { summarizeCpuProfile } from './cpu-profile';
+import { fmt, out } from './report';
+
+/** BENCH_PROFILE=1: a directory (kept) for the CPU profiles of the server. */
+export function profileDirFromEnv(): string | undefined {
+  return process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-profile-')) : undefined;
+}
+
+/**
+ * With BENCH_PROFILE=1: a CPU profile of the server and a count of its SQL statements over the
+ * measured window (both cost some throughput, so take figures from runs without it). `run` gets the
+ * function to call when its window opens.
+ */
+export async function diagnosed<R>(api: Api, profileDir: string | undefined, name: string, units: (r: R) => number, run: (onWindowStart?: () => void) => Promise<R>): Promise<R> {
+  if (!profileDir) return run();
+  let started: Promise<unknown> | undefined;
+  const r = await run(() => {
+    started = Promise.all([api.call('POST', '/bench/profile/start', { expect: 200 }), api.call('POST', '/bench/queries/start', { expect: 200 })]);
+  });
+  if (!started) throw new Error('the measured window never opened');
+  await started;
+  const q = await api.call<{ total: number; distinct: number; prepares: number; statements: Array<{ n: number; sql: string }> }>('POST', '/bench/queries/stop', { expect: 200 });
+  const { file } = await api.call<{ file: string }>('POST', '/bench/profile/stop', { body: { dir: profileDir }, expect: 200 });
+  const n = Math.max(1, units(r));
+  out(`-- ${name}: CPU profile of the server over the measured window: ${file}`);
+  summarizeCpuProfile(file, 30).forEach((l) => out('  ' + l));
+  out(`-- ${name}: SQL statements per unit (${n} units): ${fmt(q.total / n, 1)}, ${q.distinct} distinct texts, ${fmt(q.prepares / n, 2)} statement prepares (TypeORM statement-cache misses) per unit`);
+  for (const st of q.statements.slice(0, 30)) out(`  ${fmt(st.n / n, 2).padStart(6)}  ${st.sql.length > 200 ? st.sql.slice(0, 200) + '…' : st.sql}`);
+  return r;
+}

@@ -1,0 +1,134 @@
+import Database from 'better-sqlite3';
+import { randomInt } from 'node:crypto';
+import { Api, competitionBody, distinctIdNumber, inGroups, twelveCriteria } from './lib/api';
+import { ChildServer } from './lib/child-server';
+import { diagnosed, profileDirFromEnv } from './lib/diagnostics';
+import { describeLoad, load, LoadResult } from './lib/load';
+import { fmt, out, since, target } from './lib/report';
+
+const ENTRIES = 200;
+const JUDGES = 64;
+const JUDGES_REQUIRED = 3;
+const WARMUP_SECONDS = 2;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Issue 4, item 10. */
+const TARGET = { marksPerSecond: 2000, ofCeiling: 0.5, p99Ms: 50 };
+
+interface Judge {
+  id: string;
+  token: string;
+}
+
+/** Through the HTTP API, as an organizer would: org tree, organizer, competition, 200 entries approved and drawn, 64 judges. */
+async function setUp(api: Api) {
+  const admin = await api.adminToken();
+  const city = await api.createOrg(admin, { name: '衢州市总工会', level: 'city' });
+  const county = await api.createOrg(admin, { name: '柯城区总工会', level: 'county', parentId: city.id });
+  const enterprises = await inGroups(['国网衢州供电公司工会', '巨化集团工会', '衢州元立金属制品工会', '浙江开化合成材料工会'], 1, (name) =>
+    api.createOrg(admin, { name, level: 'enterprise', parentId: county.id }),
+  );
+  const organizer = await api.createUser(admin, 'bench-organizer', ['organizer'], city.id);
+  const scoring = twelveCriteria(JUDGES_REQUIRED, () => 'mean');
+  const c = await api.call<{ id: string }>('POST', '/api/competitions', { token: organizer.token, body: competitionBody(city.id, '2026年衢州市电工职业技能竞赛（基准）', scoring) });
+  await api.transition(organizer.token, c.id, 'enrolment_open');
+  const enrolments = await inGroups(Array.from({ length: ENTRIES }, (_, i) => i), 8, (i) =>
+    api.call<{ id: string }>('POST', `/api/competitions/${c.id}/enrolments`, {
+      token: organizer.token,
+      body: { worker: { name: `选手${i + 1}`, idNumber: distinctIdNumber(), phone: '13900001111', employerOrgId: enterprises[i % enterprises.length].id, trade: '电工', skillLevel: 3 } },
+    }),
+  );
+  await inGroups(enrolments, 8, (e) => api.call('POST', `/api/enrolments/${e.id}/decision`, { token: organizer.token, body: { decision: 'approve' }, expect: 200 }));
+  await api.transition(organizer.token, c.id, 'enrolment_closed');
+  const draw = await api.call<{ entries: Array<{ enrolmentId: string; bib: number }> }>('POST', `/api/competitions/${c.id}/draw`, { token: organizer.token, body: { seed: 'bench' }, expect: 200 });
+  await api.transition(organizer.token, c.id, 'in_progress');
+  // City-union judges: above enterprise level and employing no contestant, so recused from nobody.
+  const judges: Judge[] = await inGroups(Array.from({ length: JUDGES }, (_, i) => i), 4, (i) => api.createUser(admin, `bench-judge-${i + 1}`, ['judge'], city.id));
+  for (const j of judges) await api.call('POST', `/api/competitions/${c.id}/judges`, { token: organizer.token, body: { userId: j.id } });
+  const criteria = scoring.sections.flatMap((s) => s.criteria.map((k) => k.key));
+  return { competitionId: c.id, entries: draw.entries.map((e) => e.enrolmentId), criteria, judges };
+}
+
+export async function marksBench(): Promise<void> {
+  const profileDir = profileDirFromEnv();
+  const server = await ChildServer.start();
+  let mem: { peakMiB: number; currentMiB: number } | undefined;
+  let peakDuringMarks: number | undefined;
+  try {
+    const api = new Api(server.baseUrl);
+    const t0 = process.hrtime.bigint();
+    const s = await setUp(api);
+    out(`setup through the API: ${s.entries.length} entries approved and drawn, ${s.judges.length} judges assigned, ${s.criteria.length} criteria (mean, ${JUDGES_REQUIRED} judges required), in ${fmt(since(t0) / 1000, 1)} s (server pid ${server.pid}, SQLite ${server.config.database.sqlitePath})`);
+
+    let seq = 0;
+    let accepted = 0;
+    let rejected = 0;
+    let acceptedInAll = 0;
+    const reasons = new Map<string, number>();
+    const markBody = (conn: number) =>
+      JSON.stringify({
+        marks: [{ enrolmentId: s.entries[randomInt(s.entries.length)], criterion: s.criteria[randomInt(s.criteria.length)], value: randomInt(0, 1001) / 100, clientId: `c${conn}-${seq++}` }],
+      });
+    const judgeRequest = (conn: number) => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${s.judges[conn % s.judges.length].token}` };
+      return {
+        method: 'PUT',
+        path: `/api/judging/competitions/${s.competitionId}/marks`,
+        setupRequest: (req: object) => ({ ...req, headers, body: markBody(conn) }),
+        onResponse: (status: number, body: string) => {
+          if (status !== 200) return;
+          const r = JSON.parse(body) as { accepted: string[]; rejected: Array<{ reason: string }> };
+          accepted += r.accepted.length;
+          acceptedInAll += r.accepted.length;
+          rejected += r.rejected.length;
+          for (const x of r.rejected) reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
+        },
+      };
+    };
+    const marks = async (onWindowStart?: () => void): Promise<LoadResult & { accepted: number; rejected: number }> => {
+      const r = await load({
+        baseUrl: server.baseUrl,
+        connections: JUDGES,
+        warmupSeconds: WARMUP_SECONDS,
+        seconds: SECONDS,
+        request: judgeRequest,
+        samplePid: server.pid,
+        onWindowStart: () => {
+          accepted = rejected = 0;
+          reasons.clear();
+          onWindowStart?.();
+        },
+      });
+      return { ...r, accepted, rejected };
+    };
+    // The ceiling gets a body of the same size, parsed by the same body parser, and no token.
+    const ceilingRequest = (conn: number) => ({
+      method: 'POST',
+      path: '/bench/insert',
+      setupRequest: (req: object) => ({ ...req, headers: { 'content-type': 'application/json' }, body: markBody(conn) }),
+    });
+
+    const m = await diagnosed(api, profileDir, 'marks', (r) => r.accepted, marks);
+    const ceiling = await diagnosed(api, profileDir, 'ceiling', (r: LoadResult) => r.ok, (onWindowStart?: () => void) =>
+      load({ baseUrl: server.baseUrl, connections: JUDGES, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, request: ceilingRequest, samplePid: server.pid, onWindowStart }),
+    );
+
+    const receipts = new Database(server.config.database.sqlitePath, { readonly: true, fileMustExist: true });
+    const stored = (receipts.prepare('SELECT COUNT(*) AS n FROM mark_receipts').get() as { n: number }).n;
+    receipts.close();
+
+    peakDuringMarks = m.peakRssMiB;
+    const marksPerSecond = m.accepted / m.seconds;
+    const ratio = marksPerSecond / ceiling.rps;
+    out(`marks: ${JUDGES} judges, one mark per PUT, ${SECONDS} s: ${describeLoad(m)}`);
+    out(`  accepted ${m.accepted}, rejected ${m.rejected}${reasons.size ? ` (${[...reasons].map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}; receipts stored by the server (warm-up included): ${stored}, accepted answers received in all: ${acceptedInAll}`);
+    out(`ceiling: POST /bench/insert (one insert through Db.run), same ${JUDGES} connections: ${describeLoad(ceiling)}`);
+    out(`marks/s: ${fmt(marksPerSecond)} ${target(marksPerSecond, '>=', TARGET.marksPerSecond)}`);
+    out(`p99: ${fmt(m.p99)} ms ${target(m.p99, '<=', TARGET.p99Ms, ' ms')}`);
+    out(`ceiling req/s: ${fmt(ceiling.rps)} (p99 ${fmt(ceiling.p99)} ms)`);
+    out(`ratio marks/ceiling: ${fmt(ratio, 3)} ${target(ratio, '>=', TARGET.ofCeiling)}`);
+  } finally {
+    mem = await server.stop();
+  }
+  out(`API peak RSS (VmHWM of the server process, its whole life): ${mem ? `${fmt(mem.peakMiB)} MiB (current at the end ${fmt(mem.currentMiB)} MiB)` : 'unknown (the server had exited)'}${peakDuringMarks !== undefined ? `; highest RSS sampled during the marks load: ${fmt(peakDuringMarks)} MiB` : ''}`);
+  out('  (the whole-life peak includes the setup: argon2id hashes of 65 passwords, 64 MiB each, 4 at a time)');
+}

@@ -1,0 +1,330 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { PersonalDataCipher } from '../src/common/crypto/personal-data';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { Db } from '../src/database/db.service';
+import { Competition } from '../src/modules/competitions/competition.entity';
+import { Enrolment } from '../src/modules/enrolment/enrolment.entity';
+import { WorkersService } from '../src/modules/identity/workers.service';
+import type { LiveEventsService } from '../src/modules/queue/live-events.service';
+import { RankedEntry, RankInput, rankEntries } from '../src/modules/ranking/domain/ranking';
+import { scoreEntry, SectionInput } from '../src/modules/scoring/domain/arithmetic';
+import { PanelService } from '../src/modules/scoring/panel.service';
+import { EntryScore, Penalty, Score } from '../src/modules/scoring/score.entity';
+import { Api, competitionBody, distinctIdNumber, inGroups, twelveCriteria } from './lib/api';
+import { ChildServer } from './lib/child-server';
+import { diagnosed, profileDirFromEnv } from './lib/diagnostics';
+import { describeLoad, load } from './lib/load';
+import { fmt, out, since, target } from './lib/report';
+
+const ENTRIES = Number(process.env.BENCH_RANKING_ENTRIES ?? 10_000);
+const JUDGES = 5;
+const COUNTIES = 5;
+const ENTERPRISES_PER_COUNTY = 4;
+const CONNECTIONS = 64;
+const WARMUP_SECONDS = 2;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RECOMPUTE_RUNS = 3;
+const TOP = 100;
+/** Issue 4, item 10. */
+const TARGET = { recomputeMs: 1000, rankingRps: 3000, rankingP99Ms: 30 };
+const RANKING_CONTROLLER = path.resolve(__dirname, '..', 'src', 'modules', 'ranking', 'ranking.controller.ts');
+
+/** A small seeded PRNG (mulberry32): the same data in every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎';
+const GIVEN = '建国明华强伟芳军平刚杰磊敏静丽勇涛超斌辉霞鹏宇浩凯峰亮红燕玲俊飞洋波';
+
+interface Setup {
+  competitionId: string;
+  organizerToken: string;
+  entryIds: string[];
+  criteria: string[];
+  judgeIds: string[];
+}
+
+/**
+ * The competition is made through the API (users, organizations, scheme, transitions, draw, judges);
+ * the 10,000 workers and entries are inserted directly while enrolment is open.
+ */
+async function setUpThroughApi(server: ChildServer, rnd: () => number): Promise<Setup> {
+  const api = new Api(server.baseUrl);
+  const admin = await api.adminToken();
+  const city = await api.createOrg(admin, { name: '衢州市总工会', level: 'city' });
+  const counties = await inGroups(Array.from({ length: COUNTIES }, (_, i) => i), 1, (i) => api.createOrg(admin, { name: `县区总工会${i + 1}`, level: 'county', parentId: city.id }));
+  const enterprises = (
+    await inGroups(counties, 1, (county, ci) =>
+      inGroups(Array.from({ length: ENTERPRISES_PER_COUNTY }, (_, i) => i), 1, async (i) => ({
+        county: county.id,
+        ...(await api.createOrg(admin, { name: `企业工会${ci + 1}-${i + 1}`, level: 'enterprise', parentId: county.id })),
+      })),
+    )
+  ).flat();
+  const organizer = await api.createUser(admin, 'bench-organizer', ['organizer'], city.id);
+  // theory: mean; practical: trimmed mean, median and mean in turn — every aggregation does work.
+  const scoring = twelveCriteria(JUDGES, (s, i) => (s === 0 ? 'mean' : (['trimmed_mean', 'median', 'mean'] as const)[i % 3]));
+  const c = await api.call<{ id: string }>('POST', '/api/competitions', { token: organizer.token, body: competitionBody(city.id, '2026年衢州市电工职业技能竞赛（排名基准）', scoring) });
+  await api.transition(organizer.token, c.id, 'enrolment_open');
+
+  const db = new Database(server.config.database.sqlitePath);
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  const workers = new WorkersService(undefined as never, undefined as never, new PersonalDataCipher(server.config.dataKey));
+  const insertWorker = db.prepare(
+    'INSERT INTO workers (id, name, id_number_enc, id_number_hash, id_number_masked, gender, birth_date, phone, employer_org_id, trade, skill_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertEntry = db.prepare(
+    "INSERT INTO enrolments (id, competition_id, worker_id, nominating_org_id, status, time_used_seconds, source, created_by, decided_by, decided_at) VALUES (?, ?, ?, ?, 'approved', ?, 'organizer', ?, ?, datetime('now'))",
+  );
+  db.transaction(() => {
+    for (let i = 0; i < ENTRIES; i++) {
+      const idn = workers.protectIdNumber(distinctIdNumber());
+      const employer = enterprises[i % enterprises.length];
+      const name = SURNAMES[Math.floor(rnd() * SURNAMES.length)] + GIVEN[Math.floor(rnd() * GIVEN.length)] + (rnd() < 0.6 ? GIVEN[Math.floor(rnd() * GIVEN.length)] : '');
+      const workerId = randomUUID();
+      insertWorker.run(workerId, name, idn.idNumberEnc, idn.idNumberHash, idn.idNumberMasked, idn.gender, idn.birthDate, '13900001111', employer.id, '电工', 3);
+      // Time used: whole minutes, so that equal totals are often broken by it, sometimes not at all.
+      insertEntry.run(randomUUID(), c.id, workerId, employer.county, 60 * (40 + Math.floor(rnd() * 50)), organizer.id, organizer.id);
+    }
+  })();
+  db.close();
+
+  await api.transition(organizer.token, c.id, 'enrolment_closed');
+  const t = process.hrtime.bigint();
+  const draw = await api.call<{ entries: Array<{ enrolmentId: string }> }>('POST', `/api/competitions/${c.id}/draw`, { token: organizer.token, body: { seed: 'bench' }, expect: 200 });
+  out(`  draw of ${draw.entries.length} bibs through the API: ${fmt(since(t))} ms`);
+  await api.transition(organizer.token, c.id, 'in_progress');
+  const judges = await inGroups(Array.from({ length: JUDGES }, (_, i) => i), JUDGES, (i) => api.createUser(admin, `bench-judge-${i + 1}`, ['judge'], city.id));
+  for (const j of judges) await api.call('POST', `/api/competitions/${c.id}/judges`, { token: organizer.token, body: { userId: j.id } });
+  return {
+    competitionId: c.id,
+    organizerToken: organizer.token,
+    entryIds: draw.entries.map((e) => e.enrolmentId),
+    criteria: scoring.sections.flatMap((s) => s.criteria.map((k) => k.key)),
+    judgeIds: judges.map((j) => j.id),
+  };
+}
+
+/** Every judge marks every criterion of every entry: ENTRIES × 12 × 5 rows, straight into `scores`. */
+function seedMarks(sqlitePath: string, s: Setup, rnd: () => number): number {
+  const db = new Database(sqlitePath);
+  db.pragma('busy_timeout = 10000');
+  const insert = db.prepare('INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let n = 0;
+  db.transaction(() => {
+    for (const entry of s.entryIds) {
+      // An entry's level (out of 10.00 points a criterion) and each judge's view of it; coarse steps make ties.
+      const level = 550 + Math.floor(rnd() * 40) * 10;
+      for (const criterion of s.criteria) {
+        const base = level + Math.floor(rnd() * 9 - 4) * 10;
+        for (const judge of s.judgeIds) {
+          const value = Math.max(0, Math.min(1000, base + Math.floor(rnd() * 7 - 3) * 25));
+          insert.run(randomUUID(), s.competitionId, entry, criterion, judge, value, `seed-${n++}`);
+        }
+      }
+    }
+  })();
+  db.close();
+  return n;
+}
+
+/** PanelService without Nest: the live-events dependency is only used for cache invalidation across processes. */
+function panelService(): PanelService {
+  const live = { subscribe: () => () => undefined, publish: () => undefined } as unknown as LiveEventsService;
+  return new PanelService(live);
+}
+
+interface RecomputeRun {
+  loadMs: number;
+  computeMs: number;
+  sumMs: number;
+  marks: number;
+  ranked: RankedEntry[];
+}
+
+/**
+ * Full recomputation from every mark: load the marks and entries (TypeORM, as PanelService.recompute
+ * reads marks), then scoreEntry per entry and rankEntries. Baseline on the same loaded rows: a plain
+ * loop summing the values.
+ */
+async function recomputeFromMarks(db: Db, competitionId: string): Promise<RecomputeRun> {
+  const t0 = process.hrtime.bigint();
+  const { c, scores, entries, penalties } = await db.run(async (m) => ({
+    c: await m.findOneOrFail(Competition, { where: { id: competitionId } }),
+    scores: await m.find(Score, { where: { competitionId }, select: { enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } }),
+    entries: await m.find(Enrolment, { where: { competitionId }, select: { id: true, status: true, bib: true, timeUsedSeconds: true } }),
+    penalties: await m
+      .createQueryBuilder(Penalty, 'p')
+      .select('p.enrolment_id', 'id')
+      .addSelect('SUM(p.points)', 'points')
+      .where('p.competition_id = :competitionId', { competitionId })
+      .groupBy('p.enrolment_id')
+      .getRawMany<{ id: string; points: string | number }>(),
+  }));
+  const loadMs = since(t0);
+
+  const t1 = process.hrtime.bigint();
+  const marksOf = new Map<string, Map<string, number[]>>();
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    let byCriterion = marksOf.get(s.enrolmentId);
+    if (!byCriterion) marksOf.set(s.enrolmentId, (byCriterion = new Map()));
+    const list = byCriterion.get(s.criterionKey);
+    if (list) list.push(s.value);
+    else byCriterion.set(s.criterionKey, [s.value]);
+  }
+  const penaltyOf = new Map(penalties.map((p) => [p.id, Number(p.points)]));
+  const scheme = c.scoring!.sections;
+  const inputs: RankInput[] = entries.map((e) => {
+    const byCriterion = marksOf.get(e.id);
+    const sections: SectionInput[] = scheme.map((s) => ({
+      key: s.key,
+      weight: s.weight,
+      criteria: s.criteria.map((k) => ({ key: k.key, maxScore: Math.round(k.maxScore * 100), judgesRequired: k.judgesRequired, aggregation: k.aggregation, marks: byCriterion?.get(k.key) ?? [] })),
+    }));
+    const r = scoreEntry(sections, penaltyOf.get(e.id) ?? 0);
+    return { enrolmentId: e.id, status: e.status, bib: e.bib, timeUsedSeconds: e.timeUsedSeconds, total: r.total, sections: r.sections, complete: r.complete };
+  });
+  const ranked = rankEntries(inputs, c.tieBreakers ?? []);
+  const computeMs = since(t1);
+
+  const t2 = process.hrtime.bigint();
+  let sum = 0;
+  for (let i = 0; i < scores.length; i++) sum += scores[i].value;
+  const sumMs = since(t2);
+  if (sum < 0) throw new Error('unreachable');
+  return { loadMs, computeMs, sumMs, marks: scores.length, ranked };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** entry_scores through the application's own PanelService.recompute, as a panel change does (recomputeCompetition). */
+async function standingsThroughPanelService(db: Db, s: Setup): Promise<void> {
+  const panels = panelService();
+  const c = await db.run((m) => m.findOneOrFail(Competition, { where: { id: s.competitionId } }));
+  const t = process.hrtime.bigint();
+  try {
+    await db.transaction((m) => panels.recompute(m, c, s.entryIds));
+    out(`  PanelService.recompute of all ${s.entryIds.length} entries in one call (what a judge assignment or a declared conflict runs): ${fmt(since(t))} ms`);
+  } catch (e) {
+    out(`  PanelService.recompute of all ${s.entryIds.length} entries in one call FAILED after ${fmt(since(t))} ms: ${(e as Error).message.split('\n')[0].slice(0, 200)}${(e as { query?: string }).query ? ` (in: ${(e as { query: string }).query.slice(0, 60)}…)` : ''}`);
+    out('    (recomputeCompetition, run on every judge assignment or declared conflict, makes this same call: it fails the same way on such a competition)');
+    const chunk = 500;
+    const t2 = process.hrtime.bigint();
+    for (let i = 0; i < s.entryIds.length; i += chunk) await db.transaction((m) => panels.recompute(m, c, s.entryIds.slice(i, i + chunk)));
+    out(`  PanelService.recompute in chunks of ${chunk} entries instead: ${fmt(since(t2))} ms`);
+  }
+}
+
+/** The standings PanelService stored equal the full recomputation (same arithmetic, two paths). */
+async function checkStandings(db: Db, ranked: RankedEntry[]): Promise<string> {
+  const stored = new Map((await db.run((m) => m.find(EntryScore, { select: { enrolmentId: true, total: true, complete: true } }))).map((r) => [r.enrolmentId, r]));
+  const differ = ranked.filter((r) => stored.get(r.enrolmentId)?.total !== r.total || stored.get(r.enrolmentId)?.complete !== r.complete).length;
+  return differ === 0 ? `all ${ranked.length} stored standings equal the recomputation` : `${differ} of ${ranked.length} stored standings DIFFER from the recomputation`;
+}
+
+export async function rankingBench(): Promise<void> {
+  const rnd = prng(20260501);
+  let server: ChildServer | undefined = await ChildServer.start();
+  const peaks: string[] = [];
+  let ds: DataSource | undefined;
+  try {
+    // ── seeding: not measured ───────────────────────────────────────────────
+    const t0 = process.hrtime.bigint();
+    out(`seeding ${ENTRIES} entries × 12 criteria × ${JUDGES} judges (not measured):`);
+    const s = await setUpThroughApi(server, rnd);
+    const setupMem = await server.stop({ keepData: true });
+    if (setupMem) peaks.push(`setup server (draw of ${ENTRIES} bibs included) ${fmt(setupMem.peakMiB)} MiB`);
+    const t1 = process.hrtime.bigint();
+    const marks = seedMarks(server.config.database.sqlitePath, s, rnd);
+    out(`  ${marks} marks inserted directly: ${fmt(since(t1))} ms`);
+    ds = await new DataSource(dataSourceOptions(server.config)).initialize();
+    const db = new Db(ds, server.config);
+    await standingsThroughPanelService(db, s);
+    out(`  seeding took ${fmt(since(t0) / 1000, 1)} s in all`);
+
+    // ── (a) full recomputation from the marks, in this process (the server is stopped) ──
+    const runs: RecomputeRun[] = [];
+    for (let i = 0; i < RECOMPUTE_RUNS; i++) runs.push(await recomputeFromMarks(db, s.competitionId));
+    const loadMs = median(runs.map((r) => r.loadMs));
+    const compute = median(runs.map((r) => r.computeMs));
+    const sum = median(runs.map((r) => r.sumMs));
+    const ranked = runs[runs.length - 1].ranked;
+    const driver = new Database(server.config.database.sqlitePath, { readonly: true });
+    const t2 = process.hrtime.bigint();
+    const rawRows = driver.prepare('SELECT enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE competition_id = ?').raw().all(s.competitionId).length;
+    const rawLoad = since(t2);
+    driver.close();
+    out(`full recomputation from ${runs[0].marks} marks (median of ${RECOMPUTE_RUNS} runs):`);
+    out(`  load (TypeORM find of marks and entries, as PanelService reads marks): ${fmt(loadMs)} ms  [the same ${rawRows} rows through better-sqlite3 alone: ${fmt(rawLoad)} ms]`);
+    out(`  compute (group, scoreEntry × ${ranked.length}, rankEntries): ${fmt(compute)} ms ${target(compute, '<=', TARGET.recomputeMs, ' ms')}`);
+    out(`  load + compute: ${fmt(loadMs + compute)} ms ${target(loadMs + compute, '<=', TARGET.recomputeMs, ' ms')}`);
+    out(`  baseline, a plain loop summing the ${runs[0].marks} loaded values: ${fmt(sum, 2)} ms; load + sum: ${fmt(loadMs + sum)} ms`);
+    out(`  ratio compute/sum-loop: ${fmt(compute / sum, 0)}; ratio (load+compute)/(load+sum): ${fmt((loadMs + compute) / (loadMs + sum), 2)}`);
+    out(`  ${await checkStandings(db, ranked)}; ${ranked.filter((r) => r.rank !== null).length} ranked, ${new Set(ranked.map((r) => r.rank)).size - 1} distinct ranks`);
+    await ds.destroy();
+    ds = undefined;
+
+    // ── (b) ranking reads over HTTP ─────────────────────────────────────────
+    if (!fs.existsSync(RANKING_CONTROLLER)) {
+      out(`ranking reads: SKIPPED — ${path.relative(process.cwd(), RANKING_CONTROLLER)} does not exist yet (GET /api/competitions/:id/ranking is not built)`);
+      return;
+    }
+    const prev: ChildServer = server;
+    server = undefined;
+    server = await ChildServer.start({ reuse: prev });
+    const api = new Api(server.baseUrl);
+    const rankingPath = `/api/competitions/${s.competitionId}/ranking?limit=${TOP}`;
+    const tCold = process.hrtime.bigint();
+    const probe = await fetch(server.baseUrl + rankingPath, { headers: { Authorization: `Bearer ${s.organizerToken}` } });
+    const text = await probe.text();
+    const coldMs = since(tCold);
+    if (probe.status !== 200) {
+      out(`ranking reads: SKIPPED — GET ${rankingPath} answered ${probe.status} ${text.slice(0, 200)} (the ranking controller exists but its route is not served as expected)`);
+      return;
+    }
+    const body = JSON.parse(text) as { items?: Array<{ enrolmentId?: string; rank?: number | null; total?: number | null }> };
+    const items = body.items ?? [];
+    const expected = ranked.slice(0, TOP);
+    const same = items.length === expected.length && items.every((it, i) => it.enrolmentId === expected[i].enrolmentId && it.rank === expected[i].rank && it.total === (expected[i].total === null ? null : expected[i].total! / 100));
+    out(`GET ${rankingPath.replace(s.competitionId, ':id')} as the organizer: ${items.length} items, ${text.length} bytes; top ${TOP} ${same ? 'equal' : 'DIFFER from'} the recomputation`);
+    const tWarm = process.hrtime.bigint();
+    await api.call('GET', rankingPath, { token: s.organizerToken });
+    out(`  first read (builds the ranked list of ${ENTRIES} entries: one query, rankEntries) ${fmt(coldMs)} ms; a second read ${fmt(since(tWarm), 1)} ms`);
+    const { bytes } = await api.call<{ bytes: number }>('PUT', '/bench/constant', { body, expect: 200 });
+    const headers = { authorization: `Bearer ${s.organizerToken}` };
+    const rankingRequest = () => ({ method: 'GET', path: rankingPath, headers });
+    const constantRequest = () => ({ method: 'GET', path: '/bench/constant', headers: {} });
+    const profileDir = profileDirFromEnv();
+    const loadOf = (request: () => object) => (onWindowStart?: () => void) =>
+      load({ baseUrl: server!.baseUrl, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, request, samplePid: server!.pid, onWindowStart });
+    const r = await diagnosed(api, profileDir, 'ranking', (x) => x.ok, loadOf(rankingRequest));
+    const k = await diagnosed(api, profileDir, 'constant', (x) => x.ok, loadOf(constantRequest));
+    out(`ranking top ${TOP}, ${CONNECTIONS} connections, ${SECONDS} s: ${describeLoad(r)}`);
+    out(`ceiling: GET /bench/constant (the same ${bytes}-byte body, precomputed), same connections: ${describeLoad(k)}`);
+    out(`ranking req/s: ${fmt(r.rps)} ${target(r.rps, '>=', TARGET.rankingRps)}`);
+    out(`ranking p99: ${fmt(r.p99)} ms ${target(r.p99, '<=', TARGET.rankingP99Ms, ' ms')}`);
+    out(`ceiling req/s: ${fmt(k.rps)} (p99 ${fmt(k.p99)} ms); ratio ranking/ceiling: ${fmt(r.rps / k.rps, 3)}`);
+    if (r.non2xx || r.errors) out(`  WARNING: ${r.non2xx} non-2xx answers and ${r.errors} errors during the ranking load`);
+  } finally {
+    if (ds?.isInitialized) await ds.destroy();
+    if (server) {
+      const mem = await server.stop();
+      if (mem) peaks.push(`serving ranking reads ${fmt(mem.peakMiB)} MiB (current at the end ${fmt(mem.currentMiB)} MiB)`);
+    }
+    out(`API peak RSS (VmHWM of the server process): ${peaks.join('; ') || 'unknown'}`);
+  }
+}
