@@ -300,7 +300,7 @@ export async function rankingBench(): Promise<void> {
     const items = body.items ?? [];
     const expected = ranked.slice(0, TOP);
     const same = items.length === expected.length && items.every((it, i) => it.enrolmentId === expected[i].enrolmentId && it.rank === expected[i].rank && it.total === (expected[i].total === null ? null : expected[i].total! / 100));
-    out(`GET ${rankingPath.replace(s.competitionId, ':id')} as the organizer: ${items.length} items, ${text.length} bytes; top ${TOP} ${same ? 'equal' : 'DIFFER from'} the recomputation`);
+    out(`GET ${rankingPath.replace(s.competitionId, ':id')} as the organizer: ${items.length} items, ${Buffer.byteLength(text)} bytes; top ${TOP} ${same ? 'equal' : 'DIFFER from'} the recomputation`);
     const tWarm = process.hrtime.bigint();
     await api.call('GET', rankingPath, { token: s.organizerToken });
     out(`  first read (builds the ranked list of ${ENTRIES} entries: one query, rankEntries) ${fmt(coldMs)} ms; a second read ${fmt(since(tWarm), 1)} ms`);
@@ -314,7 +314,7 @@ export async function rankingBench(): Promise<void> {
     const r = await diagnosed(api, profileDir, 'ranking', (x) => x.ok, loadOf(rankingRequest));
     const k = await diagnosed(api, profileDir, 'constant', (x) => x.ok, loadOf(constantRequest));
     out(`ranking top ${TOP}, ${CONNECTIONS} connections, ${SECONDS} s: ${describeLoad(r)}`);
-    out(`ceiling: GET /bench/constant (the same ${bytes}-byte body, precomputed), same connections: ${describeLoad(k)}`);
+    out(`ceiling: GET /bench/constant (the same ${bytes}-byte JSON, serialized once), same connections: ${describeLoad(k)}`);
     out(`ranking req/s: ${fmt(r.rps)} ${target(r.rps, '>=', TARGET.rankingRps)}`);
     out(`ranking p99: ${fmt(r.p99)} ms ${target(r.p99, '<=', TARGET.rankingP99Ms, ' ms')}`);
     out(`ceiling req/s: ${fmt(k.rps)} (p99 ${fmt(k.p99)} ms); ratio ranking/ceiling: ${fmt(r.rps / k.rps, 3)}`);
