@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import IORedis from 'ioredis';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
+import { deleteKeysWithPrefix } from '../../src/modules/queue/redis-server';
 
 export const BENCH_ADMIN = { username: 'admin', password: 'bench-admin-password' };
 
@@ -174,7 +174,7 @@ export class ChildServer {
     }
     live.delete(this);
     if (!opts.keepData && this.dirOwned) {
-      await deleteRedisKeys(this.config.redisUrl, this.config.queuePrefix);
+      await deleteKeysWithPrefix(this.config.redisUrl, this.config.queuePrefix);
       fs.rmSync(this.dir, { recursive: true, force: true });
     }
     return mem;
@@ -187,20 +187,3 @@ export class ChildServer {
   }
 }
 
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const r = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // best effort
-  } finally {
-    r.disconnect();
-  }
-}

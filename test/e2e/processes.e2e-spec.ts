@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
-import { findRedisServerBinary, freePort, pingRedis } from '../../src/modules/queue/redis-server';
+import { deleteKeysWithPrefix, findRedisServerBinary, freePort, pingRedis } from '../../src/modules/queue/redis-server';
 import { resolveRedis } from '../../src/redis-resolution';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -215,23 +215,6 @@ async function stallingProxy(targetPort: number, trigger: (chunk: Buffer) => boo
   };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const r = new IORedis(SHARED_REDIS, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // nothing to clean
-  } finally {
-    r.disconnect();
-  }
-}
 
 afterAll(async () => {
   for (const run of runs) {
@@ -243,7 +226,7 @@ afterAll(async () => {
   await Promise.allSettled(queues.map((q) => q.close()));
   for (const c of cleanups) await c().catch(() => undefined);
   for (const s of sites) {
-    await deleteKeys(s.name);
+    await deleteKeysWithPrefix(SHARED_REDIS, s.name);
     if (pgUrl) await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${s.name} CASCADE`)).catch(() => undefined);
     fs.rmSync(s.varDir, { recursive: true, force: true });
   }

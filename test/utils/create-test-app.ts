@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import IORedis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +13,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
+import { deleteKeysWithPrefix } from '../../src/modules/queue/redis-server';
 import { Db } from '../../src/database/db.service';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -119,30 +119,13 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     async dispose() {
       await t.close();
       if (postgresUrl()) await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`));
-      await deleteRedisKeys(config.redisUrl, name);
+      await deleteKeysWithPrefix(config.redisUrl, name);
       fs.rmSync(varDir, { recursive: true, force: true });
     },
   };
   return t;
 }
 
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const r = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null, disconnectTimeout: 0 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Redis may be a private one that a test already stopped.
-  } finally {
-    r.disconnect();
-  }
-}
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 export { randomUUID };

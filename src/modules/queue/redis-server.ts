@@ -289,3 +289,25 @@ export async function startPrivateRedis(opts: StartPrivateRedisOptions): Promise
 
   return { url, port, pid: child.pid ?? -1, stop };
 }
+
+/**
+ * Deletes every key of one queue prefix (a finished test run or bench), best effort: Redis may
+ * already be gone (a private one a test stopped).
+ */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null, disconnectTimeout: 0 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // best effort
+  } finally {
+    r.disconnect();
+  }
+}
