@@ -192,12 +192,17 @@ export class CompetitionsService {
   async getWithRole(user: AuthUser, id: string, allowed: CompetitionRole[]): Promise<{ competition: Competition; roles: Set<CompetitionRole> }> {
     const c = await this.getEntity(id);
     const roles = await this.rolesOf(user, c);
+    this.assertRoles(c, roles, allowed);
+    return { competition: c, roles };
+  }
+
+  /** getWithRole's checks on roles already known: 404 if the caller may not see the competition, 403 if it may see but not act. */
+  assertRoles(c: Competition, roles: Set<CompetitionRole>, allowed: CompetitionRole[]): void {
     if (c.status === 'draft' && !roles.has('organizer')) throw DomainError.notFound('competition', 'COMPETITION_NOT_FOUND');
     if (!allowed.some((r) => roles.has(r))) {
       const who = allowed.map((r) => (r === 'organizer' ? 'organizers of the owning organization' : r === 'chief_judge' ? 'its chief judge' : 'its judges'));
       throw DomainError.forbidden(`only ${who.join(' or ')} may do this`, allowed.length === 1 && allowed[0] === 'organizer' ? 'OUT_OF_SCOPE' : 'NOT_ALLOWED_IN_COMPETITION');
     }
-    return { competition: c, roles };
   }
 
   async list(user: AuthUser | undefined, q: ListCompetitionsQuery): Promise<Page<CompetitionView>> {

@@ -1,9 +1,10 @@
-import { Controller, Get, MessageEvent, Param, Query, Sse } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ArgumentMetadata, Controller, Get, MessageEvent, Param, Query, Res, Sse } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Observable } from 'rxjs';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Public } from '../../common/auth/decorators';
-import { UuidParam } from '../../common/validation';
+import { createValidationPipe, UuidParam } from '../../common/validation';
 import { RankingQuery } from './dto/ranking.dto';
 import { JudgeReportService } from './judge-report.service';
 import { RankingService } from './ranking.service';
@@ -21,8 +22,14 @@ export class RankingController {
   @Public()
   @Get(':id/ranking')
   @ApiOperation({ summary: 'The live ranking: organizers see names, judges none (blind), the public masked names once published' })
-  get(@CurrentUser() user: AuthUser | undefined, @Param('id', UuidParam) id: string, @Query() q: RankingQuery) {
-    return this.ranking.ranking(user, id, q);
+  @ApiQuery({ name: 'limit', required: false, type: Number, schema: { minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'offset', required: false, type: Number, schema: { minimum: 0, default: 0 } })
+  async get(@CurrentUser() user: AuthUser | undefined, @Param('id', UuidParam) id: string, @Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    const page = await this.ranking.page(user, id, await rankingQuery(query));
+    // The body is JSON already serialized (and its ETag computed) for this list: Express only sends it.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('ETag', page.etag);
+    res.send(page.body);
   }
 
   @Public()
@@ -37,4 +44,32 @@ export class RankingController {
   report(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.judgeReport.report(user, id);
   }
+}
+
+const queryPipe = createValidationPipe();
+const QUERY_META: ArgumentMetadata = { type: 'query', metatype: RankingQuery, data: undefined };
+const SMALL_INT = /^(0|[1-9]\d{0,2})$/;
+
+/**
+ * `?limit=&offset=` as RankingQuery would give them. The usual query (small whole numbers in range, no
+ * other parameter) is read directly; anything else goes through the global validation pipe, so bad
+ * values answer the very same 400s.
+ */
+async function rankingQuery(query: Record<string, unknown>): Promise<RankingQuery> {
+  let fast = true;
+  const q: RankingQuery = {};
+  for (const k in query) {
+    const v = query[k];
+    if ((k !== 'limit' && k !== 'offset') || typeof v !== 'string' || !SMALL_INT.test(v)) {
+      fast = false;
+      break;
+    }
+    const n = Number(v);
+    if (k === 'limit' ? n < 1 || n > 200 : n < 0) {
+      fast = false;
+      break;
+    }
+    q[k] = n;
+  }
+  return fast ? q : ((await queryPipe.transform(query, QUERY_META)) as RankingQuery);
 }

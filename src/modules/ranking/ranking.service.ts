@@ -1,5 +1,7 @@
 import { Injectable, Logger, MessageEvent, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Observable, Subscriber } from 'rxjs';
+import type { EntitySubscriberInterface, QueryRunner, RemoveEvent, TransactionCommitEvent, TransactionRollbackEvent, UpdateEvent } from 'typeorm';
 import { AuthUser } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { pageParams } from '../../common/pagination';
@@ -27,6 +29,8 @@ const PUBLIC_STATUSES: CompetitionStatus[] = ['published', 'finalized'];
 /** Bounds staleness should an invalidation be missed (Redis down for a moment, a change not announced). */
 export const RANKING_TTL_MS = 30_000;
 const RANKING_CACHE_KEYS = 500;
+/** How long a competition row is kept: a change made by another process (status, visibility) shows within this. */
+export const COMPETITION_TTL_MS = 1_000;
 /** A comment line that keeps proxies from closing an idle event stream. */
 export const HEARTBEAT_MS = 15_000;
 
@@ -40,7 +44,18 @@ interface Standing extends Omit<RankingItem, 'name' | 'organization'> {
 interface RankedList {
   items: Standing[];
   computedAt: string;
+  /** Answers already serialized from this list, by viewer, status and page (see `page`). */
+  pages: Map<string, RankingPage>;
 }
+
+/** A serialized answer: the JSON body and its (weak, Express-style) ETag. */
+export interface RankingPage {
+  body: Buffer;
+  etag: string;
+}
+
+/** Pages kept per list: viewers × page sizes actually asked for; the oldest go first. */
+const PAGES_PER_LIST = 64;
 
 interface RawStanding {
   id: string;
@@ -73,6 +88,12 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
   /** SSE subscribers in this process, by competition. */
   private readonly feeds = new Map<string, Set<Subscriber<MessageEvent>>>();
   private unsubscribe?: () => void;
+  /** Competition rows read lately, by id (see `competition`). */
+  private readonly competitionRows = new Map<string, { c: Competition; at: number }>();
+  /** Bumped by every change of a competition row: a read that started before it keeps nothing. */
+  private competitionEpoch = 0;
+  /** Competition rows changed by a transaction not yet committed, by its query runner. */
+  private readonly pendingRows = new WeakMap<QueryRunner, Set<string | undefined>>();
 
   constructor(
     private readonly db: Db,
@@ -82,25 +103,72 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.unsubscribe = this.live.subscribe(STANDINGS_TOPIC, (p) => this.changed(p));
+    this.db.dataSource.subscribers.push(this.competitionWatcher);
+  }
+
+  /** Drops kept competition rows when TypeORM changes them in this process: at once, and once committed. */
+  private readonly competitionWatcher: EntitySubscriberInterface<Competition> = {
+    listenTo: () => Competition,
+    afterUpdate: (e: UpdateEvent<Competition>) => this.rowChanged(e.queryRunner, (e.entity as Partial<Competition> | undefined)?.id ?? e.databaseEntity?.id),
+    afterRemove: (e: RemoveEvent<Competition>) => this.rowChanged(e.queryRunner, e.entityId ?? e.databaseEntity?.id),
+    afterSoftRemove: (e: RemoveEvent<Competition>) => this.rowChanged(e.queryRunner, e.entityId ?? e.databaseEntity?.id),
+    afterTransactionCommit: (e: TransactionCommitEvent) => this.settle(e.queryRunner),
+    afterTransactionRollback: (e: TransactionRollbackEvent) => this.settle(e.queryRunner),
+  };
+
+  private rowChanged(runner: QueryRunner | undefined, id: unknown): void {
+    const key = typeof id === 'string' ? id : undefined;
+    this.competitionChanged(key);
+    if (runner?.isTransactionActive) {
+      let pending = this.pendingRows.get(runner);
+      if (!pending) this.pendingRows.set(runner, (pending = new Set()));
+      pending.add(key);
+    }
+  }
+
+  private settle(runner: QueryRunner): void {
+    const pending = this.pendingRows.get(runner);
+    if (!pending) return;
+    this.pendingRows.delete(runner);
+    for (const id of pending) this.competitionChanged(id);
   }
 
   /** Ends every open event stream, so that the HTTP server can close. */
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    const i = this.db.dataSource.subscribers.indexOf(this.competitionWatcher);
+    if (i >= 0) this.db.dataSource.subscribers.splice(i, 1);
     for (const feed of this.feeds.values()) for (const s of [...feed]) s.complete();
     this.feeds.clear();
   }
 
   async ranking(user: AuthUser | undefined, competitionId: string, q: RankingQuery): Promise<RankingView> {
+    return JSON.parse((await this.page(user, competitionId, q)).body.toString('utf8')) as RankingView;
+  }
+
+  /**
+   * The answer of GET /ranking, serialized once per list, viewer kind, status and page: reads between
+   * two changes of the standings send the same bytes (and ETag) without building or stringifying them.
+   */
+  async page(user: AuthUser | undefined, competitionId: string, q: RankingQuery): Promise<RankingPage> {
     const { competition: c, viewer } = await this.access(user, competitionId);
     const list = await this.list(c);
     const { take, skip } = pageParams(q);
-    return {
-      items: list.items.slice(skip, skip + take).map((s) => project(s, viewer)),
-      total: list.items.length,
-      status: c.status,
-      computedAt: list.computedAt,
-    };
+    const key = `${viewer}|${c.status}|${take}|${skip}`;
+    let page = list.pages.get(key);
+    if (!page) {
+      const view: RankingView = {
+        items: list.items.slice(skip, skip + take).map((s) => project(s, viewer)),
+        total: list.items.length,
+        status: c.status,
+        computedAt: list.computedAt,
+      };
+      const body = Buffer.from(JSON.stringify(view), 'utf8');
+      page = { body, etag: weakEtag(body) };
+      if (list.pages.size >= PAGES_PER_LIST) list.pages.delete(list.pages.keys().next().value!);
+      list.pages.set(key, page);
+    }
+    return page;
   }
 
   /**
@@ -134,7 +202,7 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
    * included) once results are published. What the caller may not see answers 404 (API.md).
    */
   private async access(user: AuthUser | undefined, competitionId: string): Promise<{ competition: Competition; viewer: RankingViewer }> {
-    const competition = await this.competitions.getEntity(competitionId);
+    const competition = await this.competition(competitionId);
     const roles = user ? await this.competitions.rolesOf(user, competition) : new Set<CompetitionRole>();
     // An organizer who also sits on the panel sees names: the enrolment lists show them those anyway.
     if (roles.has('organizer')) return { competition, viewer: 'organizer' };
@@ -142,6 +210,32 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
     if (roles.has('judge') || roles.has('chief_judge')) return { competition, viewer: 'judge' };
     if (PUBLIC_STATUSES.includes(competition.status)) return { competition, viewer: 'public' };
     throw new DomainError('not_found', 'RANKING_NOT_PUBLISHED', 'the ranking of this competition is public once its results are published');
+  }
+
+  /**
+   * The competition row, kept at most COMPETITION_TTL_MS. A change made through TypeORM in this process
+   * (a transition, an update, a draw) drops it at once and again when its transaction commits, so the
+   * very next read sees it; a change made by another process is seen within the TTL.
+   */
+  private async competition(id: string): Promise<Competition> {
+    const hit = this.competitionRows.get(id);
+    if (hit && Date.now() - hit.at < COMPETITION_TTL_MS) return hit.c;
+    const epoch = this.competitionEpoch;
+    const at = Date.now();
+    const c = await this.competitions.getEntity(id);
+    if (epoch === this.competitionEpoch) {
+      this.competitionRows.delete(id);
+      if (this.competitionRows.size >= RANKING_CACHE_KEYS) this.competitionRows.delete(this.competitionRows.keys().next().value!);
+      this.competitionRows.set(id, { c, at });
+    }
+    return c;
+  }
+
+  /** Forgets the competition rows kept (one, or all when the change does not name its row). */
+  private competitionChanged(id?: unknown): void {
+    this.competitionEpoch++;
+    if (typeof id === 'string') this.competitionRows.delete(id);
+    else this.competitionRows.clear();
   }
 
   private list(c: Competition): Promise<RankedList> {
@@ -215,8 +309,14 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
       };
     });
     this.logger.debug({ competitionId: c.id, entries: items.length, ms: Date.now() - started }, 'ranking rebuilt');
-    return { items, computedAt };
+    return { items, computedAt, pages: new Map() };
   }
+}
+
+/** The ETag Express would compute for this body (`etag`, weak): W/"<length in hex>-<sha1, base64, 27 chars>". */
+function weakEtag(body: Buffer): string {
+  if (body.length === 0) return 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
+  return `W/"${body.length.toString(16)}-${createHash('sha1').update(body).digest('base64').substring(0, 27)}"`;
 }
 
 /**

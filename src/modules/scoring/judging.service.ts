@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In } from 'typeorm';
+import { DateUtils } from 'typeorm/util/DateUtils';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { isUniqueViolation } from '../../common/errors/unique-violation';
@@ -17,7 +18,7 @@ import { fromHundredths, toHundredths } from './domain/arithmetic';
 import { AssignJudgeDto, DeclareConflictDto, MarkDto, PenaltyDto, SubmitMarksDto } from './dto/judging.dto';
 import { JudgeAssignment } from './judge-assignment.entity';
 import { JudgeConflict } from './judge-conflict.entity';
-import { EntryFacts, Panel, PanelService } from './panel.service';
+import { EntryFacts, Panel, PanelService, placeholders, sql } from './panel.service';
 import { EntryScore, MarkReceipt, Penalty, Score, ScoreRevision } from './score.entity';
 
 export type MarkRejection =
@@ -38,6 +39,9 @@ export { STANDINGS_TOPIC };
 
 @Injectable()
 export class JudgingService implements OnModuleInit {
+  /** Parsed scoring schemes by competition, with the text they were parsed from (read-only: shared between batches). */
+  private readonly schemes = new Map<string, { text: string | null; scoring: Competition['scoring'] }>();
+
   constructor(
     private readonly db: Db,
     private readonly competitions: CompetitionsService,
@@ -192,11 +196,37 @@ export class JudgingService implements OnModuleInit {
    * remembered, so a replayed batch (the tablet lost the answer) changes nothing and answers the same.
    */
   async submit(user: AuthUser, competitionId: string, dto: SubmitMarksDto) {
-    const { roles } = await this.competitions.getWithRole(user, competitionId, ['judge']);
-    const chief = roles.has('chief_judge');
-    const { accepted, rejected, changed } = await retryOnRace(() => this.db.transaction((m) => this.applyBatch(m, user, chief, competitionId, dto.marks)));
+    // One transaction for the role check and the batch: the competition is read once, and on SQLite
+    // the request queues for the lock once.
+    const { accepted, rejected, changed } = await retryOnRace(() =>
+      this.db.transaction(async (m) => {
+        const c = await this.markingCompetition(m, competitionId);
+        const roles = await this.judgeRoles(m, user, c);
+        this.competitions.assertRoles(c, roles, ['judge']);
+        return this.applyBatch(m, user, roles.has('chief_judge'), c, dto.marks);
+      }),
+    );
     if (changed.length) this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: changed, reason: 'marks' });
     return { accepted, rejected };
+  }
+
+  /**
+   * The caller's roles in the competition, as CompetitionsService.getWithRole finds them for ['judge']:
+   * outside a draft only judge and chief judge matter, and they come from the cached panel when it
+   * holds the caller (assignments are only ever added, and every change drops the cache).
+   */
+  private async judgeRoles(m: EntityManager, user: AuthUser, c: Competition): Promise<Set<CompetitionRole>> {
+    if (c.status === 'draft') return this.competitions.rolesOf(user, c);
+    const roles = new Set<CompetitionRole>();
+    if (!hasRole(user, 'judge')) return roles;
+    const a =
+      this.panels.cachedAssignment(c.id, user.id) ??
+      (await sql<{ chief: boolean | number }>(m, 'SELECT chief FROM judge_assignments WHERE competition_id = ? AND user_id = ?', [c.id, user.id]))[0];
+    if (a) {
+      roles.add('judge');
+      if (a.chief === true || a.chief === 1) roles.add('chief_judge');
+    }
+    return roles;
   }
 
   /**
@@ -209,9 +239,9 @@ export class JudgingService implements OnModuleInit {
    * (two judges, or a tablet resending while the first is in flight) run one after the other, and the
    * later one recomputes the standing from every committed mark.
    */
-  private async applyBatch(m: EntityManager, user: AuthUser, chief: boolean, competitionId: string, marks: MarkDto[]) {
-    const c = await this.lockCompetition(m, competitionId);
-    const entries = await this.entriesOf(m, c.id, marks);
+  private async applyBatch(m: EntityManager, user: AuthUser, chief: boolean, c: Competition, marks: MarkDto[]) {
+    const competitionId = c.id;
+    const { entries, facts } = await this.entriesOf(m, c.id, marks);
     const entryIds = [...new Set([...entries.values()].map((e) => e.id))];
     await this.panels.lockEntries(m, entryIds);
     const ctx: BatchContext = {
@@ -220,16 +250,35 @@ export class JudgingService implements OnModuleInit {
       chief,
       panel: await this.panels.panel(m, competitionId, user.id),
       criteria: new Map((c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const))),
-      facts: await this.panels.entryFacts(m, entryIds),
+      facts,
     };
     const clientIds = [...new Set(marks.map((x) => x.clientId))];
-    const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>(
-      (await m.find(MarkReceipt, { where: { judgeUserId: user.id, clientId: In(clientIds) } })).map((r) => [r.clientId, r]),
-    );
-    const scores = new Map<string, { id: string; value: number; unsaved: boolean }>();
+    const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>();
+    if (clientIds.length) {
+      const rows = await sql<{ client_id: string; enrolment_id: string; criterion_key: string; value: number | string }>(
+        m,
+        `SELECT client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE judge_user_id = ? AND client_id IN (${placeholders(clientIds.length)})`,
+        [user.id, ...clientIds],
+      );
+      for (const r of rows) receipts.set(r.client_id, { enrolmentId: r.enrolment_id, criterionKey: r.criterion_key, value: Number(r.value) });
+    }
+    const scores = new Map<string, { id: string; value: number; unsaved: boolean; enrolmentId: string; criterionKey: string; judgeUserId: string }>();
     if (entryIds.length) {
-      const rows = await m.find(Score, { where: { enrolmentId: In(entryIds) }, select: { id: true, enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });
-      for (const s of rows) scores.set(scoreKey(s.enrolmentId, s.criterionKey, s.judgeUserId), { id: s.id, value: s.value, unsaved: false });
+      const rows = await sql<{ id: string; enrolment_id: string; criterion_key: string; judge_user_id: string; value: number | string }>(
+        m,
+        `SELECT id, enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE enrolment_id IN (${placeholders(entryIds.length)})`,
+        entryIds,
+      );
+      for (const s of rows) {
+        scores.set(scoreKey(s.enrolment_id, s.criterion_key, s.judge_user_id), {
+          id: s.id,
+          value: Number(s.value),
+          unsaved: false,
+          enrolmentId: s.enrolment_id,
+          criterionKey: s.criterion_key,
+          judgeUserId: s.judge_user_id,
+        });
+      }
     }
 
     const accepted: string[] = [];
@@ -287,20 +336,43 @@ export class JudgingService implements OnModuleInit {
         });
       }
       revisions.push({ id: randomUUID(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
-      scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing });
+      scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId });
       touched.add(e.id);
     }
 
-    for (const rows of chunked(newReceipts)) await m.insert(MarkReceipt, rows);
-    for (const rows of chunked([...newScores.values()])) await m.insert(Score, rows as never);
-    for (const [id, u] of updates) await m.update(Score, { id }, u);
-    for (const rows of chunked(revisions)) await m.insert(ScoreRevision, rows as never);
-    await this.panels.recompute(m, c, [...touched]);
+    // Bound parameters and no read-back of the generated timestamps (the column defaults set them, as with m.insert).
+    const pg = this.db.kind === 'postgres';
+    const at = (d: Date) => (pg ? d : DateUtils.mixedDateToUtcDatetimeString(d));
+    for (const rows of chunked(newReceipts)) {
+      await sql(
+        m,
+        `INSERT INTO mark_receipts (judge_user_id, client_id, enrolment_id, criterion_key, value) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        rows.flatMap((r) => [r.judgeUserId, r.clientId, r.enrolmentId, r.criterionKey, r.value]),
+      );
+    }
+    for (const rows of chunked([...newScores.values()])) {
+      await sql(
+        m,
+        `INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        rows.flatMap((r) => [r.id, r.competitionId, r.enrolmentId, r.criterionKey, r.judgeUserId, r.value, r.clientId]),
+      );
+    }
+    for (const [id, u] of updates) await sql(m, 'UPDATE scores SET value = ?, client_id = ?, updated_at = ? WHERE id = ?', [u.value, u.clientId, at(u.updatedAt), id]);
+    for (const rows of chunked(revisions)) {
+      await sql(
+        m,
+        'INSERT INTO score_revisions (id, score_id, competition_id, enrolment_id, criterion_key, old_value, new_value, reason, by_user_id, client_id, at) VALUES ' +
+          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
+        rows.flatMap((r) => [r.id, r.scoreId, r.competitionId, r.enrolmentId, r.criterionKey, r.oldValue ?? null, r.newValue, r.reason ?? null, r.byUserId, r.clientId, at(r.at!)]),
+      );
+    }
+    // The entries are locked and their facts and marks were read under the lock: recompute reads neither again.
+    await this.panels.recompute(m, c, [...touched], { facts: ctx.facts, scores: [...scores.values()] });
     return { accepted, rejected, changed: [...touched] };
   }
 
   /** Why a mark (not seen before under its clientId) is refused, or whose mark it sets. */
-  private checkMark(ctx: BatchContext, mark: MarkDto, entry: Enrolment | undefined, value: number | null): MarkRejection | { judgeId: string } {
+  private checkMark(ctx: BatchContext, mark: MarkDto, entry: EntryRow | undefined, value: number | null): MarkRejection | { judgeId: string } {
     const { c, chief } = ctx;
     if (!entry) return 'unknown_entry';
     if (entry.status !== 'approved' || entry.bib === null) return 'not_competing';
@@ -318,14 +390,48 @@ export class JudgingService implements OnModuleInit {
     return { judgeId };
   }
 
-  /** The entries a batch names, under "id:<enrolmentId>" and "bib:<bib>"; only this competition's. */
-  private async entriesOf(m: EntityManager, competitionId: string, marks: MarkDto[]): Promise<Map<string, Enrolment>> {
+  /** The entries a batch names, under "id:<enrolmentId>" and "bib:<bib>"; only this competition's; and their recusal facts. */
+  private async entriesOf(m: EntityManager, competitionId: string, marks: MarkDto[]): Promise<{ entries: Map<string, EntryRow>; facts: Map<string, EntryFacts> }> {
     const ids = [...new Set(marks.flatMap((x) => (x.enrolmentId ? [x.enrolmentId] : [])))];
     const bibs = [...new Set(marks.flatMap((x) => (!x.enrolmentId && x.bib !== undefined ? [x.bib] : [])))];
-    const out = new Map<string, Enrolment>();
-    if (ids.length) for (const e of await m.find(Enrolment, { where: { competitionId, id: In(ids) } })) out.set(`id:${e.id}`, e);
-    if (bibs.length) for (const e of await m.find(Enrolment, { where: { competitionId, bib: In(bibs) } })) out.set(`bib:${e.bib}`, e);
-    return out;
+    const out = new Map<string, EntryRow>();
+    // With each entry, its recusal facts (PanelService.entryFacts) in the same statement.
+    const facts = new Map<string, EntryFacts>();
+    const read = async (column: 'id' | 'bib', values: unknown[]) => {
+      const rows = await sql<{ id: string; status: Enrolment['status']; bib: number | string | null; worker_id: string; org_id: string | null; org_path: string | null }>(
+        m,
+        'SELECT e.id AS id, e.status AS status, e.bib AS bib, e.worker_id AS worker_id, o.id AS org_id, o.path AS org_path FROM enrolments e ' +
+          'LEFT JOIN workers w ON w.id = e.worker_id LEFT JOIN organizations o ON o.id = w.employer_org_id ' +
+          `WHERE e.competition_id = ? AND e.${column} IN (${placeholders(values.length)})`,
+        [competitionId, ...values],
+      );
+      for (const r of rows) if (r.org_id !== null) facts.set(r.id, { enrolmentId: r.id, workerId: r.worker_id, employer: { id: r.org_id, path: r.org_path! } });
+      return rows.map((r) => ({ id: r.id, status: r.status, bib: r.bib === null ? null : Number(r.bib) }));
+    };
+    if (ids.length) for (const e of await read('id', ids)) out.set(`id:${e.id}`, e);
+    if (bibs.length) for (const e of await read('bib', bibs)) out.set(`bib:${e.bib}`, e);
+    return { entries: out, facts };
+  }
+
+  /**
+   * lockCompetition for marks: only what a batch reads (id, status, scoring, owner), by bound raw SQL,
+   * the scheme parsed once per distinct text. A draft (refused anyway) is read whole, for rolesOf.
+   */
+  private async markingCompetition(m: EntityManager, id: string): Promise<Competition> {
+    const pg = this.db.kind === 'postgres';
+    const [row] = await sql<{ id: string; status: Competition['status']; scoring: string | null; organization_id: string }>(
+      m,
+      `SELECT id, status, scoring, organization_id FROM competitions WHERE id = ?${pg ? ' FOR SHARE' : ''}`,
+      [id],
+    );
+    if (!row) throw DomainError.notFound('competition', 'COMPETITION_NOT_FOUND');
+    if (row.status === 'draft') return this.lockCompetition(m, id);
+    let scheme = this.schemes.get(id);
+    if (!scheme || scheme.text !== row.scoring) {
+      scheme = { text: row.scoring, scoring: row.scoring === null ? null : (JSON.parse(row.scoring) as Competition['scoring']) };
+      this.schemes.set(id, scheme);
+    }
+    return { id: row.id, status: row.status, scoring: scheme.scoring, organizationId: row.organization_id } as Competition;
   }
 
   /** The competition row; on PostgreSQL share-locked until the transaction ends, against a concurrent lifecycle move. */
@@ -382,6 +488,9 @@ export class JudgingService implements OnModuleInit {
 }
 
 export type { CompetitionRole };
+
+/** What a batch needs of an entry it names. */
+type EntryRow = Pick<Enrolment, 'id' | 'status' | 'bib'>;
 
 interface BatchContext {
   c: Competition;

@@ -3,14 +3,13 @@ import { EntityManager, In } from 'typeorm';
 import { Competition } from '../competitions/competition.entity';
 import { Enrolment } from '../enrolment/enrolment.entity';
 import { User } from '../identity/user.entity';
-import { Worker } from '../identity/worker.entity';
 import { Organization } from '../organizations/organization.entity';
 import { LiveEventsService } from '../queue/live-events.service';
 import { scoreEntry, SectionInput } from './domain/arithmetic';
 import { enterpriseOf, isRecused, JudgeUnit, pathIds } from './domain/recusal';
 import { JudgeAssignment } from './judge-assignment.entity';
 import { JudgeConflict } from './judge-conflict.entity';
-import { EntryScore, Penalty, Score } from './score.entity';
+import { Score } from './score.entity';
 
 /** A competition's judging panel: who marks what, and who is recused from whom. */
 export interface Panel {
@@ -25,6 +24,36 @@ export interface EntryFacts {
   workerId: string;
   employer: { id: string; path: string };
 }
+
+/** A mark as recompute reads it. */
+export interface MarkRow {
+  enrolmentId: string;
+  criterionKey: string;
+  judgeUserId: string;
+  value: number;
+}
+
+/** What a caller already holds for recompute, read under the entry locks in its own transaction. */
+export interface KnownFacts {
+  facts: Map<string, EntryFacts>;
+  /** Every mark of the entries, as they stand in this transaction. */
+  scores: MarkRow[];
+}
+
+/**
+ * Raw SQL with bound parameters, written with `?` placeholders (PostgreSQL gets `$1`, `$2`…).
+ * TypeORM's SQLite driver inlines numbers into the statement text; this keeps it stable.
+ */
+export function sql<T = unknown>(m: EntityManager, text: string, params: unknown[] = []): Promise<T[]> {
+  if (m.connection.options.type === 'postgres') {
+    let i = 0;
+    text = text.replace(/\?/g, () => `$${++i}`);
+  }
+  return m.query(text, params) as Promise<T[]>;
+}
+
+/** "?, ?, ?" for n parameters. */
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 const PANEL_TTL_MS = 30_000;
 const RECOMPUTE_CHUNK = 500;
@@ -84,6 +113,13 @@ export class PanelService {
     return panel;
   }
 
+  /** The judge's assignment from a fresh cached panel, if there is one (no query). */
+  cachedAssignment(competitionId: string, judgeUserId: string): JudgeAssignment | undefined {
+    const hit = this.cache.get(competitionId);
+    if (!hit || Date.now() - hit.at >= PANEL_TTL_MS) return undefined;
+    return hit.panel.assignments.get(judgeUserId);
+  }
+
   /** Whether a judge may mark a criterion of an entry: assigned to it and not recused. */
   mayMark(panel: Panel, judgeUserId: string, criterion: string, entry: EntryFacts): 'ok' | 'not_assigned' | 'conflict_of_interest' {
     const a = panel.assignments.get(judgeUserId);
@@ -100,13 +136,13 @@ export class PanelService {
   /** Worker and employer of entries, for recusal. */
   async entryFacts(m: EntityManager, enrolmentIds: string[]): Promise<Map<string, EntryFacts>> {
     if (enrolmentIds.length === 0) return new Map();
-    const rows = await m
-      .createQueryBuilder(Enrolment, 'e')
-      .innerJoin(Worker, 'w', 'w.id = e.worker_id')
-      .innerJoin(Organization, 'o', 'o.id = w.employer_org_id')
-      .select(['e.id AS id', 'e.worker_id AS worker_id', 'o.id AS org_id', 'o.path AS org_path'])
-      .where('e.id IN (:...ids)', { ids: enrolmentIds })
-      .getRawMany<{ id: string; worker_id: string; org_id: string; org_path: string }>();
+    const ids = [...new Set(enrolmentIds)];
+    const rows = await sql<{ id: string; worker_id: string; org_id: string; org_path: string }>(
+      m,
+      'SELECT e.id AS id, e.worker_id AS worker_id, o.id AS org_id, o.path AS org_path FROM enrolments e ' +
+        `INNER JOIN workers w ON w.id = e.worker_id INNER JOIN organizations o ON o.id = w.employer_org_id WHERE e.id IN (${placeholders(ids.length)})`,
+      ids,
+    );
     return new Map(rows.map((r) => [r.id, { enrolmentId: r.id, workerId: r.worker_id, employer: { id: r.org_id, path: r.org_path } }]));
   }
 
@@ -128,25 +164,35 @@ export class PanelService {
   }
 
   /** Recomputes and stores the standing of the given entries from their marks and penalties (inside the caller's transaction). */
-  async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[]): Promise<void> {
+  /**
+   * `known`: the entries are locked already (lockEntries) and the caller read their facts and marks
+   * under that lock in this transaction, then applied its own changes: nothing of those is read again.
+   */
+  async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[], known?: KnownFacts): Promise<void> {
     if (enrolmentIds.length === 0 || !competition.scoring) return;
     // SQLite caps the number of bound parameters per statement: large sets go in chunks.
     if (enrolmentIds.length > RECOMPUTE_CHUNK) {
       const sorted = [...enrolmentIds].sort();
-      for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK));
+      for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK), known);
       return;
     }
-    await this.lockEntries(m, enrolmentIds);
+    let facts: Map<string, EntryFacts>;
+    let scores: MarkRow[];
+    if (known) {
+      facts = known.facts;
+      const wanted = new Set(enrolmentIds);
+      scores = known.scores.filter((s) => wanted.has(s.enrolmentId));
+    } else {
+      await this.lockEntries(m, enrolmentIds);
+      facts = await this.entryFacts(m, enrolmentIds);
+      scores = await m.find(Score, { where: { enrolmentId: In(enrolmentIds) }, select: { enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });
+    }
     const panel = await this.panel(m, competition.id);
-    const facts = await this.entryFacts(m, enrolmentIds);
-    const scores = await m.find(Score, { where: { enrolmentId: In(enrolmentIds) }, select: { enrolmentId: true, criterionKey: true, judgeUserId: true, value: true } });
-    const penalties = await m
-      .createQueryBuilder(Penalty, 'p')
-      .select('p.enrolment_id', 'id')
-      .addSelect('SUM(p.points)', 'points')
-      .where('p.enrolment_id IN (:...ids)', { ids: enrolmentIds })
-      .groupBy('p.enrolment_id')
-      .getRawMany<{ id: string; points: string | number }>();
+    const penalties = await sql<{ id: string; points: string | number }>(
+      m,
+      `SELECT enrolment_id AS id, SUM(points) AS points FROM penalties WHERE enrolment_id IN (${placeholders(enrolmentIds.length)}) GROUP BY enrolment_id`,
+      enrolmentIds,
+    );
     const penaltyOf = new Map(penalties.map((p) => [p.id, Number(p.points)]));
     const marksOf = new Map<string, Map<string, number[]>>();
     for (const s of scores) {
@@ -169,6 +215,30 @@ export class PanelService {
       const r = scoreEntry(sections, penalty);
       return { enrolmentId: id, competitionId: competition.id, total: r.total, sections: r.sections, criteria: r.criteria, penalties: penalty, complete: r.complete };
     });
-    await m.upsert(EntryScore, rows, ['enrolmentId']);
+    await this.storeStandings(m, rows);
+  }
+
+  /**
+   * entry_scores upsert, as m.upsert(EntryScore, rows, ['enrolmentId']) writes it but with bound
+   * parameters and no read-back: JSON as text, booleans as the driver stores them, updated_at by the
+   * column default (on PostgreSQL also on update, as TypeORM does; TypeORM leaves it on SQLite).
+   */
+  private async storeStandings(
+    m: EntityManager,
+    rows: Array<{ enrolmentId: string; competitionId: string; total: number | null; sections: unknown; criteria: unknown; penalties: number; complete: boolean }>,
+  ): Promise<void> {
+    const pg = m.connection.options.type === 'postgres';
+    for (let i = 0; i < rows.length; i += RECOMPUTE_CHUNK) {
+      const chunk = rows.slice(i, i + RECOMPUTE_CHUNK);
+      const params: unknown[] = [];
+      for (const r of chunk) params.push(r.enrolmentId, r.competitionId, r.total, JSON.stringify(r.sections), JSON.stringify(r.criteria), r.penalties, pg ? r.complete : r.complete ? 1 : 0);
+      await sql(
+        m,
+        `INSERT INTO entry_scores (enrolment_id, competition_id, total, sections, criteria, penalties, complete) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
+          'ON CONFLICT (enrolment_id) DO UPDATE SET competition_id = excluded.competition_id, total = excluded.total, sections = excluded.sections, ' +
+          `criteria = excluded.criteria, penalties = excluded.penalties, complete = excluded.complete${pg ? ', updated_at = DEFAULT' : ''}`,
+        params,
+      );
+    }
   }
 }
