@@ -15,6 +15,7 @@ import { Worker } from '../identity/worker.entity';
 import { LiveEventsService } from '../queue/live-events.service';
 import { STANDINGS_TOPIC } from '../queue/live-topics';
 import { fromHundredths, toHundredths } from './domain/arithmetic';
+import { incompleteEntries } from './domain/completeness';
 import { AssignJudgeDto, DeclareConflictDto, MarkDto, PenaltyDto, SubmitMarksDto } from './dto/judging.dto';
 import { JudgeAssignment } from './judge-assignment.entity';
 import { JudgeConflict } from './judge-conflict.entity';
@@ -66,8 +67,8 @@ export class JudgingService implements OnModuleInit {
         .where('e.competition_id = :id', { id: c.id })
         .andWhere("e.status = 'approved'")
         .getRawMany<{ id: string; bib: number | null; complete: unknown }>();
-      const incomplete = rows.filter((r) => !(r.complete === true || r.complete === 1 || r.complete === '1'));
-      return { incompleteEntries: { count: incomplete.length, bibs: incomplete.map((r) => r.bib).filter((b): b is number => b !== null).sort((a, b) => a - b) } };
+      const entries = rows.map((r) => ({ enrolmentId: r.id, bib: r.bib === null ? null : Number(r.bib), complete: r.complete === true || r.complete === 1 || r.complete === '1' }));
+      return { incompleteEntries: incompleteEntries(entries) };
     });
   }
 

@@ -1,5 +1,4 @@
-import { ENROLMENT_STATUSES } from '../../competitions/domain/competition.types';
-import { describeIncomplete, incompleteEntries, mustBeCompleteToLock } from './completeness';
+import { incompleteEntries } from './completeness';
 
 const entry = (bib: number | null, complete: boolean, enrolmentId = `e-${bib ?? 'x'}`) => ({ bib, enrolmentId, complete });
 
@@ -21,23 +20,5 @@ describe('incompleteEntries', () => {
     const entries = [entry(3, false), entry(1, false)];
     incompleteEntries(entries);
     expect(entries.map((e) => e.bib)).toEqual([3, 1]);
-  });
-});
-
-describe('mustBeCompleteToLock', () => {
-  it.each(ENROLMENT_STATUSES.map((s) => [s, s === 'approved']))('gives %s ⇒ %p', (status, expected) => {
-    expect(mustBeCompleteToLock(status as string)).toBe(expected);
-  });
-});
-
-describe('describeIncomplete', () => {
-  it.each([
-    [{ count: 0, bibs: [] }, 'every entry is fully scored'],
-    [{ count: 1, bibs: [7] }, '1 entry is not fully scored (bib 7)'],
-    [{ count: 3, bibs: [4, 7, 12] }, '3 entries are not fully scored (bibs 4, 7, 12)'],
-    [{ count: 2, bibs: [3] }, '2 entries are not fully scored (bib 3 and 1 without a bib)'],
-    [{ count: 2, bibs: [] }, '2 entries are not fully scored (2 without a bib)'],
-  ])('describes %p as %p', (report, sentence) => {
-    expect(describeIncomplete(report)).toBe(sentence);
   });
 });
