@@ -139,9 +139,11 @@ async function jobReaches(q: Queue, id: string, state: 'active' | 'completed', m
   const deadline = Date.now() + ms;
   let current = 'missing';
   while (Date.now() < deadline) {
-    const job = await q.getJob(id);
-    current = job ? await job.getState() : 'missing';
-    if (current === state || (state === 'active' && current === 'completed')) return job!;
+    // State first, then the job: a job read first and found completed a moment later has no result yet.
+    current = await q.getJobState(id);
+    const job = current === 'unknown' ? undefined : await q.getJob(id);
+    if (!job) current = 'missing';
+    else if (current === state || (state === 'active' && current === 'completed')) return job;
     if (current === 'failed') throw new Error(`job ${id} failed: ${job!.failedReason}`);
     await sleep(intervalMs);
   }
