@@ -17,6 +17,10 @@ import { JOB_HANDLERS, JobHandler } from './modules/queue/job-handler';
 import { WorkerHost } from './modules/queue/worker-host';
 import { JobsController } from './modules/system/jobs.controller';
 import { QueueCheckHandler } from './modules/system/queue-check.handler';
+import { ResultsModule } from './modules/results/results.module';
+import { AwardsModule } from './modules/awards/awards.module';
+import { CertificatesModule } from './modules/certificates/certificates.module';
+import { CERTIFICATE_HANDLERS } from './modules/certificates/certificates.handlers';
 
 export interface AppModuleOptions extends CoreOptions {
   /** Serve HTTP (controllers, first-start admin). */
@@ -26,7 +30,7 @@ export interface AppModuleOptions extends CoreOptions {
 }
 
 /** Every job handler of the system; the WorkerHost checks at boot that each job has exactly one. */
-const HANDLERS = [DomainEventHandler, QueueCheckHandler, EnrolmentImportHandler];
+const HANDLERS = [DomainEventHandler, QueueCheckHandler, EnrolmentImportHandler, ...CERTIFICATE_HANDLERS];
 
 @Module({})
 class ApiModule {}
@@ -59,6 +63,9 @@ export class AppModule {
         EnrolmentModule,
         ScoringModule,
         RankingModule,
+        ResultsModule,
+        AwardsModule,
+        CertificatesModule,
         ...(opts.api ? [HealthModule, { module: ApiModule, controllers: [JobsController] }] : []),
       ],
       providers,

@@ -24,6 +24,16 @@ export interface AppConfig {
   logLevel: string;
   bodyLimit: string;
   outboxPollMs: number;
+  certificates: {
+    /** 32-byte Ed25519 seed (CERT_SIGNING_KEY, else generated once into secrets.json). */
+    signingSeed: Buffer;
+    /** Serial numbers read `<prefix>-<year>-<000123>` (CERT_SERIAL_PREFIX, default QZ). */
+    serialPrefix: string;
+    /** CERT_FONTS: font files tried in order (TTF/OTF; a collection as `file.ttc#PostScriptName`); empty = the renderer's defaults. */
+    fonts: string[];
+    /** Certificates rendered at once per worker process (CERT_WORKER_CONCURRENCY, default 2). */
+    concurrency: number;
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -204,17 +204,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const jwtExpiresInSeconds = int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600);
   const outboxPollMs = int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000);
+  const envSigningKey = str(env, 'CERT_SIGNING_KEY');
+  const signingKeyGiven = envSigningKey === undefined ? undefined : dataKeyFrom(envSigningKey, 'CERT_SIGNING_KEY');
+  const serialPrefix = str(env, 'CERT_SERIAL_PREFIX') ?? 'QZ';
+  if (!/^[A-Z]{1,8}$/.test(serialPrefix)) {
+    throw new ConfigError('CERT_SERIAL_PREFIX', `must be 1 to 8 capital letters (e.g. QZ), got ${shown(serialPrefix)}`);
+  }
+  const fonts = (str(env, 'CERT_FONTS') ?? '').split(path.delimiter).map((f) => f.trim()).filter(Boolean);
+  const certificateConcurrency = int(env, 'CERT_WORKER_CONCURRENCY', 2, 1, 64);
 
   // Only once every value from the environment is valid: a refused start writes nothing.
   const generated = persistedSecrets(varDir, [
     ...(envJwtSecret === undefined ? [{ name: 'JWT_SECRET', bytes: 48 }] : []),
     ...(dataKeyGiven === undefined ? [{ name: 'DATA_KEY', bytes: 32 }] : []),
+    ...(signingKeyGiven === undefined ? [{ name: 'CERT_SIGNING_KEY', bytes: 32 }] : []),
   ]);
   const jwtSecret = envJwtSecret ?? generated.JWT_SECRET;
   if (jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET', `is unset and the one kept in ${path.join(varDir, SECRETS_FILE)} is shorter than 32 characters`);
   }
   const dataKey = dataKeyGiven ?? dataKeyFrom(generated.DATA_KEY, 'DATA_KEY');
+  const signingSeed = signingKeyGiven ?? dataKeyFrom(generated.CERT_SIGNING_KEY, 'CERT_SIGNING_KEY');
 
   return {
     port,
@@ -234,6 +244,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimit: '1mb',
     outboxPollMs,
+    certificates: { signingSeed, serialPrefix, fonts, concurrency: certificateConcurrency },
   };
 }
 

@@ -12,7 +12,10 @@ import { Judging1764500000000 } from './migrations/1764500000000-Judging';
 import { JudgeAssignment } from '../modules/scoring/judge-assignment.entity';
 import { JudgeConflict } from '../modules/scoring/judge-conflict.entity';
 import { EntryScore, MarkReceipt, Penalty, Score, ScoreRevision } from '../modules/scoring/score.entity';
+import { RESULTS_ENTITIES, RESULTS_MIGRATIONS } from '../modules/results/results.schema';
+import { AWARDS_ENTITIES, AWARDS_MIGRATIONS } from '../modules/awards/awards.schema';
+import { CERTIFICATES_ENTITIES, CERTIFICATES_MIGRATIONS } from '../modules/certificates/certificates.schema';
 
 /** Every entity and migration, listed once for the app and for the TypeORM CLI (ormconfig.ts). */
-export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment, JudgeAssignment, JudgeConflict, Score, ScoreRevision, MarkReceipt, Penalty, EntryScore];
-export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000, Judging1764500000000];
+export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment, JudgeAssignment, JudgeConflict, Score, ScoreRevision, MarkReceipt, Penalty, EntryScore, ...RESULTS_ENTITIES, ...AWARDS_ENTITIES, ...CERTIFICATES_ENTITIES];
+export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000, Judging1764500000000, ...RESULTS_MIGRATIONS, ...AWARDS_MIGRATIONS, ...CERTIFICATES_MIGRATIONS];

@@ -21,6 +21,16 @@ export type CompetitionRole = 'organizer' | 'judge' | 'chief_judge';
 export type CompetitionRoleProvider = (user: AuthUser, c: Competition) => Promise<CompetitionRole[]>;
 
 /** Facts other modules contribute to the lifecycle guards (approved entries, scores complete, open appeals…). */
+export interface TransitionContext {
+  from: CompetitionStatus;
+  to: CompetitionStatus;
+  user: AuthUser;
+  force: boolean;
+}
+
+/** Runs inside the transition's transaction; may return a callback to run once it has committed (e.g. outbox.notifyCommitted). */
+export type TransitionEffect = (m: EntityManager, c: Competition, ctx: TransitionContext) => Promise<void | (() => void)>;
+
 export type TransitionFactsProvider = (m: EntityManager, c: Competition, to: CompetitionStatus) => Promise<Partial<TransitionFacts>>;
 
 export interface CompetitionView {
@@ -91,6 +101,7 @@ const snapshot = (c: Competition) => {
 export class CompetitionsService {
   private readonly factsProviders: TransitionFactsProvider[] = [];
   private readonly roleProviders: CompetitionRoleProvider[] = [];
+  private readonly effects: Array<{ order: number; effect: TransitionEffect }> = [];
 
   constructor(
     private readonly db: Db,
@@ -104,6 +115,16 @@ export class CompetitionsService {
 
   registerFactsProvider(p: TransitionFactsProvider): void {
     this.factsProviders.push(p);
+  }
+
+  /**
+   * A module to the right (results, awards, certificates) acting inside a transition's transaction,
+   * after the guards passed and the new status is saved; effects run by ascending `order`
+   * (results 10, awards 20, certificates 30). A thrown error rolls the whole transition back.
+   */
+  registerTransitionEffect(order: number, effect: TransitionEffect): void {
+    this.effects.push({ order, effect });
+    this.effects.sort((a, b) => a.order - b.order);
   }
 
   private rulesErrors(input: Parameters<typeof validateCompetitionRules>[0]): void {
@@ -280,7 +301,8 @@ export class CompetitionsService {
     // The chief judge signs the scores off (成绩复核 / 裁判长签字); every other move is the organizers'.
     await this.getWithRole(user, id, dto.to === 'scores_locked' ? ['organizer', 'chief_judge'] : ['organizer']);
     if (dto.force && !hasRole(user, 'admin')) throw DomainError.forbidden('only an admin may force a transition', 'FORCE_NOT_ALLOWED');
-    return this.db.transaction(async (m) => {
+    const afterCommit: Array<() => void> = [];
+    const view = await this.db.transaction(async (m) => {
       const c = await this.lockForUpdate(m, id);
       const facts: TransitionFacts = {
         schemeErrors: c.scoring ? validateScheme(c.scoring) : undefined,
@@ -295,9 +317,15 @@ export class CompetitionsService {
       c.status = dto.to;
       if (dto.to === 'published') c.publishedAt = new Date();
       await m.save(Competition, c);
+      for (const { effect } of this.effects) {
+        const after = await effect(m, c, { from, to: dto.to, user, force: !!dto.force });
+        if (after) afterCommit.push(after);
+      }
       await this.audit.record(m, { actorId: user.id, action: 'competition.transition', entityType: 'competition', entityId: id, before: { status: from }, after: { status: dto.to, force: !!dto.force } });
       return toCompetitionView(await this.getEntity(id, m));
     });
+    for (const f of afterCommit) f();
+    return view;
   }
 }
 

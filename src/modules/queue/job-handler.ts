@@ -4,6 +4,8 @@ import type { Job } from 'bullmq';
 export interface JobHandler<T = unknown, R = unknown> {
   readonly queue: string;
   readonly jobName: string;
+  /** Jobs of this queue run at once per process (the highest of a queue's handlers; default 4). */
+  readonly concurrency?: number;
   handle(job: Job<T>): Promise<R>;
 }
 

@@ -32,7 +32,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
       const worker = new Worker(queue, (job: Job) => this.process(handlers, job), {
         connection: workerConnectionOptions(this.config.redisUrl),
         prefix: this.config.queuePrefix,
-        concurrency: 4,
+        concurrency: Math.max(...[...handlers.values()].map((h) => h.concurrency ?? 4)),
         autorun: true,
       });
       worker.on('error', (err) => this.logger.warn({ queue, err: err.message }, 'worker connection error'));

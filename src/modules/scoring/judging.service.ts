@@ -42,6 +42,10 @@ export { STANDINGS_TOPIC };
 export class JudgingService implements OnModuleInit {
   /** Parsed scoring schemes by competition, with the text they were parsed from (read-only: shared between batches). */
   private readonly schemes = new Map<string, { text: string | null; scoring: Competition['scoring'] }>();
+  /** Entries reopened for the chief judge while results are `published` (an upheld appeal); from the results module. */
+  private readonly reopenedProviders: ReopenedEntriesProvider[] = [];
+  /** Told inside the transaction when marks or penalties changed while `published` (results recomputes its provisional rows). */
+  private readonly publishedChangeListeners: PublishedScoresListener[] = [];
 
   constructor(
     private readonly db: Db,
@@ -50,6 +54,26 @@ export class JudgingService implements OnModuleInit {
     private readonly audit: AuditService,
     private readonly live: LiveEventsService,
   ) {}
+
+  registerReopenedEntriesProvider(p: ReopenedEntriesProvider): void {
+    this.reopenedProviders.push(p);
+  }
+
+  registerPublishedScoresListener(l: PublishedScoresListener): void {
+    this.publishedChangeListeners.push(l);
+  }
+
+  private async reopenedEntries(m: EntityManager, c: Competition): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (c.status !== 'published') return out;
+    for (const p of this.reopenedProviders) for (const id of await p(m, c.id)) out.add(id);
+    return out;
+  }
+
+  private async afterPublishedChange(m: EntityManager, c: Competition, enrolmentIds: string[]): Promise<void> {
+    if (c.status !== 'published' || enrolmentIds.length === 0) return;
+    for (const l of this.publishedChangeListeners) await l(m, c, enrolmentIds);
+  }
 
   onModuleInit(): void {
     this.competitions.registerRoleProvider(async (user, c) => {
@@ -252,6 +276,7 @@ export class JudgingService implements OnModuleInit {
       panel: await this.panels.panel(m, competitionId, user.id),
       criteria: new Map((c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const))),
       facts,
+      reopened: await this.reopenedEntries(m, c),
     };
     const clientIds = [...new Set(marks.map((x) => x.clientId))];
     const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>();
@@ -369,6 +394,7 @@ export class JudgingService implements OnModuleInit {
     }
     // The entries are locked and their facts and marks were read under the lock: recompute reads neither again.
     await this.panels.recompute(m, c, [...touched], { facts: ctx.facts, scores: [...scores.values()] });
+    await this.afterPublishedChange(m, c, [...touched]);
     return { accepted, rejected, changed: [...touched] };
   }
 
@@ -379,7 +405,9 @@ export class JudgingService implements OnModuleInit {
     if (entry.status !== 'approved' || entry.bib === null) return 'not_competing';
     const criterion = ctx.criteria.get(mark.criterion);
     if (!criterion) return 'unknown_criterion';
-    const locked = c.status === 'scores_locked';
+    // After the lock only the chief judge changes marks, with a reason; once published only for an entry
+    // an upheld appeal reopened.
+    const locked = c.status === 'scores_locked' || (c.status === 'published' && ctx.reopened.has(entry.id));
     if (c.status !== 'in_progress' && !(locked && chief)) return 'wrong_state';
     if (locked && !mark.reason?.trim()) return 'reason_required';
     const judgeId = mark.judgeId ?? ctx.user.id;
@@ -473,14 +501,17 @@ export class JudgingService implements OnModuleInit {
     if (points <= 0 || points > 10000) throw DomainError.invalid('VALIDATION_FAILED', ['points must be greater than 0 and at most 100']);
     const row = await this.db.transaction(async (m) => {
       const c = await this.lockCompetition(m, competitionId);
-      if (!['in_progress', 'scores_locked'].includes(c.status)) throw DomainError.conflict('WRONG_STATE', `penalties are recorded while the competition is in progress or its scores are locked; it is ${c.status}`);
       const e = await m.findOne(Enrolment, { where: { id: dto.enrolmentId, competitionId } });
+      const reopened = c.status === 'published' && !!e && (await this.reopenedEntries(m, c)).has(e.id);
+      if (!['in_progress', 'scores_locked'].includes(c.status) && !reopened)
+        throw DomainError.conflict('WRONG_STATE', `penalties are recorded while the competition is in progress or its scores are locked (or, once published, for an entry whose appeal was upheld); it is ${c.status}`);
       if (!e) throw new DomainError('rejected', 'ENROLMENT_NOT_FOUND', `enrolmentId: no entry ${dto.enrolmentId} in this competition`);
       if (e.status !== 'approved') throw DomainError.conflict('NOT_COMPETING', `this entry is ${e.status}`);
       const p = { id: randomUUID(), competitionId, enrolmentId: e.id, points, reason: dto.reason.trim(), byUserId: user.id };
       await m.insert(Penalty, p);
       await this.audit.record(m, { actorId: user.id, action: 'penalty.create', entityType: 'enrolment', entityId: e.id, after: { points: dto.points, reason: p.reason } });
       await this.panels.recompute(m, c, [e.id]);
+      await this.afterPublishedChange(m, c, [e.id]);
       return p;
     });
     this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: [row.enrolmentId], reason: 'penalty' });
@@ -493,7 +524,12 @@ export type { CompetitionRole };
 /** What a batch needs of an entry it names. */
 type EntryRow = Pick<Enrolment, 'id' | 'status' | 'bib'>;
 
+/** Entry ids reopened for marking while a competition is `published`. */
+export type ReopenedEntriesProvider = (m: EntityManager, competitionId: string) => Promise<Iterable<string>>;
+export type PublishedScoresListener = (m: EntityManager, c: Competition, enrolmentIds: string[]) => Promise<void>;
+
 interface BatchContext {
+  reopened: Set<string>;
   c: Competition;
   user: AuthUser;
   chief: boolean;

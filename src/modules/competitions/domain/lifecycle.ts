@@ -62,6 +62,17 @@ export const GUARDS: Partial<Record<CompetitionStatus, Guard[]>> = {
       return { code: 'SCORES_INCOMPLETE', message: `locking scores needs every entry fully scored; ${inc.count} ${inc.count === 1 ? 'is' : 'are'} not${bibs}` };
     },
   ],
+  finalized: [
+    (f) => ((f.openAppeals as number | undefined) ?? 0) > 0
+      ? { code: 'APPEALS_OPEN', message: `finalizing needs every appeal decided; ${f.openAppeals as number} ${f.openAppeals === 1 ? 'is' : 'are'} still open` }
+      : null,
+    (f) => {
+      const ends = f.noticePeriodEndsAt as string | undefined;
+      const now = (f.now as string | undefined) ?? new Date().toISOString();
+      if (!ends || f.force || Date.parse(now) >= Date.parse(ends)) return null;
+      return { code: 'NOTICE_PERIOD_RUNNING', message: `finalizing needs the notice period (公示期) to be over; it ends at ${ends} (an admin may force)` };
+    },
+  ],
 };
 
 export type TransitionResult = { ok: true } | ({ ok: false } & GuardFailure);
