@@ -157,7 +157,7 @@ describe('loadConfig', () => {
       const st = fs.statSync(secretsFile());
       expect(st.mode & 0o777).toBe(0o600);
       const stored = JSON.parse(fs.readFileSync(secretsFile(), 'utf8')) as Record<string, string>;
-      expect(Object.keys(stored).sort()).toEqual(['DATA_KEY', 'JWT_SECRET']);
+      expect(Object.keys(stored).sort()).toEqual(['CERT_SIGNING_KEY', 'DATA_KEY', 'JWT_SECRET']);
       expect(stored.JWT_SECRET).toBe(first.jwtSecret);
       expect(Buffer.from(stored.DATA_KEY, 'base64').equals(first.dataKey)).toBe(true);
 
@@ -190,7 +190,7 @@ describe('loadConfig', () => {
       const c = loadConfig(env({ JWT_SECRET: jwt }));
       expect(c.jwtSecret).toBe(jwt);
       const stored = JSON.parse(fs.readFileSync(secretsFile(), 'utf8')) as Record<string, string>;
-      expect(Object.keys(stored)).toEqual(['DATA_KEY']);
+      expect(Object.keys(stored).sort()).toEqual(['CERT_SIGNING_KEY', 'DATA_KEY']);
       // Later the JWT secret is unset too: it is added, the data key stays.
       const later = loadConfig(env());
       expect(later.dataKey.equals(c.dataKey)).toBe(true);
@@ -198,8 +198,8 @@ describe('loadConfig', () => {
       expect(Object.keys(JSON.parse(fs.readFileSync(secretsFile(), 'utf8')) as object).sort()).toEqual(['DATA_KEY', 'JWT_SECRET']);
     });
 
-    it('nothing is written when both are given', () => {
-      loadConfig(env({ JWT_SECRET: 'j'.repeat(32), DATA_KEY: randomBytes(32).toString('hex') }));
+    it('nothing is written when all are given', () => {
+      loadConfig(env({ JWT_SECRET: 'j'.repeat(32), DATA_KEY: randomBytes(32).toString('hex'), CERT_SIGNING_KEY: randomBytes(32).toString('base64') }));
       expect(fs.existsSync(secretsFile())).toBe(false);
     });
 
