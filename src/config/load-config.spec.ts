@@ -195,7 +195,7 @@ describe('loadConfig', () => {
       const later = loadConfig(env());
       expect(later.dataKey.equals(c.dataKey)).toBe(true);
       expect(later.jwtSecret).not.toBe(jwt);
-      expect(Object.keys(JSON.parse(fs.readFileSync(secretsFile(), 'utf8')) as object).sort()).toEqual(['DATA_KEY', 'JWT_SECRET']);
+      expect(Object.keys(JSON.parse(fs.readFileSync(secretsFile(), 'utf8')) as object).sort()).toEqual(['CERT_SIGNING_KEY', 'DATA_KEY', 'JWT_SECRET']);
     });
 
     it('nothing is written when all are given', () => {
