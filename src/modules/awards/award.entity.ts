@@ -1,5 +1,8 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { CreatedAtColumn, DateTimeColumn, UpdatedAtColumn, UuidColumn, UuidPrimaryColumn } from '../../database/columns';
+import { Competition } from '../competitions/competition.entity';
+import { Enrolment } from '../enrolment/enrolment.entity';
+import { Worker } from '../identity/worker.entity';
 
 /** issued: the award stands (a certificate follows); nominated: waits for the parent organization (medalPolicy nominate). */
 export type AwardStatus = 'issued' | 'nominated' | 'declined' | 'revoked';
@@ -16,8 +19,17 @@ export type AwardStatus = 'issued' | 'nominated' | 'declined' | 'revoked';
 export class Award {
   @UuidPrimaryColumn() id: string;
   @UuidColumn() competitionId: string;
+  @ManyToOne(() => Competition)
+  @JoinColumn({ name: 'competition_id' })
+  competition?: Competition;
   @UuidColumn() enrolmentId: string;
+  @ManyToOne(() => Enrolment)
+  @JoinColumn({ name: 'enrolment_id' })
+  enrolment?: Enrolment;
   @UuidColumn() workerId: string;
+  @ManyToOne(() => Worker)
+  @JoinColumn({ name: 'worker_id' })
+  worker?: Worker;
   @Column({ type: 'varchar', length: 40 }) type: string;
   @Column({ type: 'varchar', length: 16 }) level: string;
   @Column({ type: 'integer', nullable: true }) rank: number | null;
