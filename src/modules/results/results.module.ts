@@ -1,4 +1,28 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { CompetitionsModule } from '../competitions/competitions.module';
+import { IdentityModule } from '../identity/identity.module';
+import { ScoringModule } from '../scoring/scoring.module';
+import { AppealsService } from './appeals.service';
+import { AppealsController, ResultsController } from './results.controller';
+import { ResultsService } from './results.service';
 
-@Module({})
+/** How many public result look-ups (GET /api/public/results) a client may make per minute. */
+export const PUBLIC_LOOKUPS_PER_MINUTE = 5;
+
+@Module({
+  imports: [
+    CompetitionsModule,
+    ScoringModule,
+    IdentityModule,
+    // Only GET /api/public/results uses the guard (@UseGuards there); no other route is throttled.
+    ThrottlerModule.forRoot({
+      throttlers: [{ name: 'public-results', ttl: 60_000, limit: PUBLIC_LOOKUPS_PER_MINUTE }],
+      errorMessage: `too many result look-ups: at most ${PUBLIC_LOOKUPS_PER_MINUTE} a minute; try again later`,
+    }),
+  ],
+  controllers: [ResultsController, AppealsController],
+  providers: [ResultsService, AppealsService],
+  exports: [ResultsService],
+})
 export class ResultsModule {}
