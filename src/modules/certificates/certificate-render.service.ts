@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
+import QRCode from 'qrcode';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Db } from '../../database/db.service';
+import { FILE_STORE, FileStore } from '../files/file-store';
+import { Certificate } from './certificate.entity';
+import { loadFacts } from './certificate-facts';
+import { certificateFileKey } from './certificates.queue';
+import { buildPayload, certificateView, CertificateFacts } from './render/certificate-payload';
+import { renderCertificatePdf } from './render/certificate-pdf';
+import { templateFor } from './render/certificate-template';
+import { canonicalJson } from './render/canonical-json';
+import { defaultFontSpecs, FontChain, MissingGlyphError } from './render/font-chain';
+import { CertificateSigner } from './render/signing';
+import { awardLabel } from '../awards/domain/award-labels';
+
+export interface RenderOutcome {
+  certificateId: string;
+  status: 'ready' | 'skipped';
+  serial?: string;
+  sha256?: string;
+  bytes?: number;
+  ms?: number;
+  /** Why nothing was rendered: the certificate is already ready, revoked, failed, or gone. */
+  reason?: string;
+}
+
+export interface RenderedPdf {
+  pdf: Buffer;
+  payload: string;
+  signature: string;
+  templateVersion: string;
+}
+
+const MAX_ERROR = 1000;
+
+/**
+ * Renders certificates in workers. Idempotent: a ready (or revoked) certificate is left alone; a certificate
+ * found `rendering` (its worker died, the stalled job came back) is rendered again under the same serial and
+ * file key, so a duplicate job never makes a second serial or file.
+ */
+@Injectable()
+export class CertificateRenderService {
+  private readonly logger = new Logger(CertificateRenderService.name);
+  /** Fonts are parsed once per process, on first use. */
+  readonly fonts: FontChain;
+
+  constructor(
+    private readonly db: Db,
+    private readonly signer: CertificateSigner,
+    @Inject(FILE_STORE) private readonly files: FileStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.fonts = new FontChain(defaultFontSpecs(config.certificates.fonts));
+  }
+
+  /** The PDF, its signed payload (canonical JSON) and signature, from the facts alone: no I/O. */
+  async renderPdf(facts: CertificateFacts): Promise<RenderedPdf> {
+    const payloadObject = buildPayload(facts, this.signer.info.kid);
+    const payload = canonicalJson(payloadObject);
+    const signature = this.signer.sign(payloadObject);
+    const template = templateFor(facts.award.type);
+    const lines = template.render(certificateView(facts));
+    const qr = QRCode.create(facts.verifyUrl, { errorCorrectionLevel: 'M' }).modules;
+    const pdf = await renderCertificatePdf({
+      lines,
+      fonts: this.fonts,
+      qr,
+      proof: { payload: payloadObject, signature, alg: 'EdDSA', kid: this.signer.info.kid },
+      title: `${awardLabel(facts.award.type, facts.award.level)}证书 ${facts.serial}`,
+      author: facts.issuer.name,
+      issuedAt: facts.award.issuedAt,
+    });
+    return { pdf, payload, signature, templateVersion: template.version };
+  }
+
+  /**
+   * The job. `finalAttempt`: BullMQ will not try again after this one, so a failure is final. A character no font
+   * has fails the certificate at once (UnrecoverableError): retrying would fail the same way.
+   */
+  async render(certificateId: string, progress: (percent: number) => Promise<void>, finalAttempt: boolean): Promise<RenderOutcome> {
+    const started = performance.now();
+    const claim = await this.db.transaction(async (m) => {
+      const c = await m.findOne(Certificate, { where: { id: certificateId } });
+      if (!c) return { skip: 'the certificate no longer exists' };
+      // failed: an old job delivered again; a retry makes a new job after setting the certificate queued.
+      if (c.status === 'ready' || c.status === 'revoked' || c.status === 'failed') return { skip: `the certificate is ${c.status}` };
+      const facts = await loadFacts(m, c, this.config.publicBaseUrl);
+      if (!facts) return { skip: 'the award, worker or competition of the certificate is gone' };
+      await m.update(Certificate, { id: c.id }, { status: 'rendering', attempts: c.attempts + 1, updatedAt: new Date() });
+      return { c, facts };
+    });
+    if (!('c' in claim) || !claim.c) return { certificateId, status: 'skipped', reason: claim.skip };
+    const { c, facts } = claim;
+    await progress(10);
+
+    try {
+      const out = await this.renderPdf(facts);
+      await progress(70);
+      const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
+      await progress(90);
+      const now = new Date();
+      await this.db.run((m) =>
+        m.update(
+          Certificate,
+          { id: c.id, status: 'rendering' },
+          { status: 'ready', fileKey: stored.key, sha256: stored.sha256, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion, lastError: null, renderedAt: now, updatedAt: now },
+        ),
+      );
+      await progress(100);
+      const ms = Math.round(performance.now() - started);
+      this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');
+      return { certificateId, status: 'ready', serial: c.serial, sha256: stored.sha256, bytes: out.pdf.length, ms };
+    } catch (e) {
+      const unrecoverable = e instanceof MissingGlyphError;
+      const message = ((e as Error).message || String(e)).slice(0, MAX_ERROR);
+      const status = unrecoverable || finalAttempt ? 'failed' : 'queued';
+      await this.db
+        .run((m) => m.update(Certificate, { id: c.id, status: 'rendering' }, { status, lastError: message, updatedAt: new Date() }))
+        .catch((dbErr: Error) => this.logger.warn({ certificateId: c.id, err: dbErr.message }, 'could not record the failure of a certificate'));
+      this.logger.warn({ certificateId: c.id, serial: c.serial, status, err: message }, 'certificate not rendered');
+      if (unrecoverable) throw new UnrecoverableError(message);
+      throw e;
+    }
+  }
+}
