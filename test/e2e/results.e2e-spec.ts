@@ -351,5 +351,16 @@ describe('results, appeals and finalization', () => {
     expect(Object.keys(limited.body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
     // Other routes are not throttled.
     expect((await myResults(t, zhang.token)).status).toBe(200);
+
+    // The count is kept in Redis: another API process refuses the same client at once.
+    const other = await createTestApp({ reuse: t });
+    try {
+      const elsewhere = await other.http().get('/api/public/results').query({ idNumber: li.idNumber, name: '李建国' });
+      expect(elsewhere.status).toBe(429);
+      expect(elsewhere.body.code).toBe('RATE_LIMITED');
+      expect(elsewhere.headers['retry-after-public-results']).toMatch(/^\d+$/);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -4,11 +4,15 @@ import { CompetitionsModule } from '../competitions/competitions.module';
 import { IdentityModule } from '../identity/identity.module';
 import { ScoringModule } from '../scoring/scoring.module';
 import { AppealsService } from './appeals.service';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { AppealsController, ResultsController } from './results.controller';
 import { ResultsService } from './results.service';
 
 /** How many public result look-ups (GET /api/public/results) a client may make per minute. */
 export const PUBLIC_LOOKUPS_PER_MINUTE = 5;
+
+@Module({ providers: [RedisThrottlerStorage], exports: [RedisThrottlerStorage] })
+class ThrottlerStorageModule {}
 
 @Module({
   imports: [
@@ -16,9 +20,14 @@ export const PUBLIC_LOOKUPS_PER_MINUTE = 5;
     ScoringModule,
     IdentityModule,
     // Only GET /api/public/results uses the guard (@UseGuards there); no other route is throttled.
-    ThrottlerModule.forRoot({
-      throttlers: [{ name: 'public-results', ttl: 60_000, limit: PUBLIC_LOOKUPS_PER_MINUTE }],
-      errorMessage: `too many result look-ups: at most ${PUBLIC_LOOKUPS_PER_MINUTE} a minute; try again later`,
+    ThrottlerModule.forRootAsync({
+      imports: [ThrottlerStorageModule],
+      inject: [RedisThrottlerStorage],
+      useFactory: (storage: RedisThrottlerStorage) => ({
+        throttlers: [{ name: 'public-results', ttl: 60_000, limit: PUBLIC_LOOKUPS_PER_MINUTE }],
+        errorMessage: `too many result look-ups: at most ${PUBLIC_LOOKUPS_PER_MINUTE} a minute; try again later`,
+        storage,
+      }),
     }),
   ],
   controllers: [ResultsController, AppealsController],
