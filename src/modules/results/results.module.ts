@@ -19,12 +19,13 @@ class ThrottlerStorageModule {}
     CompetitionsModule,
     ScoringModule,
     IdentityModule,
-    // Only GET /api/public/results uses the guard (@UseGuards there); no other route is throttled.
+    // Only GET /api/public/results uses the guard (@UseGuards there); no other route is throttled. The
+    // throttler is named `default` so that the answers carry the standard Retry-After and X-RateLimit-* headers.
     ThrottlerModule.forRootAsync({
       imports: [ThrottlerStorageModule],
       inject: [RedisThrottlerStorage],
       useFactory: (storage: RedisThrottlerStorage) => ({
-        throttlers: [{ name: 'public-results', ttl: 60_000, limit: PUBLIC_LOOKUPS_PER_MINUTE }],
+        throttlers: [{ name: 'default', ttl: 60_000, limit: PUBLIC_LOOKUPS_PER_MINUTE }],
         errorMessage: `too many result look-ups: at most ${PUBLIC_LOOKUPS_PER_MINUTE} a minute; try again later`,
         storage,
       }),
