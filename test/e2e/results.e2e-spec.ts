@@ -312,6 +312,23 @@ describe('results, appeals and finalization', () => {
     expect(rows.map((r) => [r.rank, r.total, r.final]).sort()).toEqual([[1, 6000, true], [1, 6000, true]]);
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = await t.http().get('/api/docs-json');
+    expect(doc.status).toBe(200);
+    const paths = doc.body.paths as Record<string, Record<string, unknown>>;
+    for (const [path, method] of [
+      ['/api/workers/me/results', 'get'],
+      ['/api/public/results', 'get'],
+      ['/api/competitions/{id}/results/export', 'get'],
+      ['/api/enrolments/{id}/appeals', 'post'],
+      ['/api/enrolments/{id}/appeals', 'get'],
+      ['/api/competitions/{id}/appeals', 'get'],
+      ['/api/appeals/{id}/decision', 'post'],
+    ]) {
+      expect(paths[path]?.[method]).toBeDefined();
+    }
+  });
+
   describe('me/results', () => {
     it('answers 403 to users without the worker role or a worker profile', async () => {
       expect((await myResults(t, organizer.token)).status).toBe(403);
