@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
@@ -390,11 +390,6 @@ export class AwardsService implements OnModuleInit {
       out.set(a.enrolmentId, list);
     }
     return out;
-  }
-
-  /** The awards of one competition, for other modules (certificates' progress, results' exports). */
-  forCompetition(m: EntityManager, competitionId: string, statuses?: AwardStatus[]): Promise<Award[]> {
-    return m.find(Award, { where: { competitionId, ...(statuses ? { status: In(statuses) } : {}) } });
   }
 
   private async certificatesOf(m: EntityManager, awardIds: string[]): Promise<Map<string, CertificateInfo>> {
