@@ -21,7 +21,7 @@ import { JudgingService } from '../scoring/judging.service';
 import { EntryScore } from '../scoring/score.entity';
 import { exportTable, ExportLine, toCsv } from './domain/export-table';
 import { noticePeriodEndsAt, planResults, resultValues, ResultValues, StandingInput } from './domain/results';
-import { MyResultItem, PageQuery, PublicResultItem, PublicResultsQuery, ResultScores } from './dto/results.dto';
+import { MyResultItem, PageQuery, PublicResultItem, PublicResultsQuery } from './dto/results.dto';
 import { Result } from './result.entity';
 
 /** Award labels per enrolment (奖项 column of the export), from the awards module to the right. */
@@ -172,11 +172,6 @@ export class ResultsService implements OnModuleInit {
 
   // ── reads ──────────────────────────────────────────────────────────────────
 
-  /** The stored results of one competition (final ones once finalized), by enrolment: for other modules. */
-  async resultsOf(m: EntityManager, competitionId: string): Promise<Result[]> {
-    return m.find(Result, { where: { competitionId } });
-  }
-
   /** GET /api/workers/me/results: every entry of the caller's worker, with its result once published. */
   async mine(user: AuthUser, q: PageQuery): Promise<Page<MyResultItem>> {
     if (!user.workerId) throw DomainError.forbidden('only a user with a worker profile has results', 'NOT_A_WORKER');
@@ -273,11 +268,6 @@ export class ResultsService implements OnModuleInit {
       );
       return { items, total: items.length };
     });
-  }
-
-  /** One entry's result as answered, for other modules' views. */
-  static scores(r: Result): ResultScores {
-    return { rank: r.rank, total: fromHundredths(r.total), sections: sectionsOut(r.sections), penalties: fromHundredths(r.penalties), complete: r.complete, final: r.final };
   }
 
   // ── export ─────────────────────────────────────────────────────────────────

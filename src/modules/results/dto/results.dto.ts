@@ -46,16 +46,6 @@ export interface AppealView {
   createdAt: string;
 }
 
-/** A result as answered: scores as numbers with at most two decimals. */
-export interface ResultScores {
-  rank: number | null;
-  total: number;
-  sections: Record<string, number>;
-  penalties: number;
-  complete: boolean;
-  final: boolean;
-}
-
 /** One of my entries (GET /api/workers/me/results); the scores once the competition is published. */
 export interface MyResultItem {
   competitionId: string;
