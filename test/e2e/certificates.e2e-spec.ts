@@ -272,6 +272,18 @@ describe('certificates', () => {
     expect(await t.db.run((m) => m.find(CertificateSerialCounter))).toEqual(counters);
   });
 
+  it('lets an organizer retry a certificate stuck in rendering (its job lost) after a while, not before', async () => {
+    const award = awardOf('欧阳明');
+    const cert = await certOf(award.id);
+    await t.db.run((m) => m.update(Certificate, { id: cert.id }, { status: 'rendering' }));
+    expect((await retryCertificate(t, cert.id, organizer.token)).status).toBe(409);
+    await t.db.run((m) => m.update(Certificate, { id: cert.id }, { updatedAt: new Date(Date.now() - 20 * 60_000) }));
+    const res = await retryCertificate(t, cert.id, organizer.token);
+    expect(res.status).toBe(202);
+    const ready = await waitForCertificate(t, cert.id, (x) => x.status === 'ready' && x.retries === cert.retries + 1);
+    expect(ready).toMatchObject({ serial: cert.serial, fileKey: cert.fileKey, sha256: cert.sha256 });
+  });
+
   it('marks the certificate revoked with its award: the public answer and page say so, the script refuses it, the PDF is no longer served', async () => {
     const award = awardOf('李建国');
     const cert = await certOf(award.id);

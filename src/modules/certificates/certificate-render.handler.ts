@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobHandler } from '../queue/job-handler';
@@ -7,7 +7,7 @@ import { CERTIFICATE_JOBS, CERTIFICATES_QUEUE, CertificateJobPayload } from './c
 
 /** Renders one certificate; retries with exponential backoff come from the queue's default job options. */
 @Injectable()
-export class CertificateRenderHandler implements JobHandler<CertificateJobPayload, RenderOutcome> {
+export class CertificateRenderHandler implements JobHandler<CertificateJobPayload, RenderOutcome>, OnApplicationBootstrap {
   readonly queue = CERTIFICATES_QUEUE;
   readonly jobName = CERTIFICATE_JOBS.render;
   readonly concurrency: number;
@@ -17,6 +17,11 @@ export class CertificateRenderHandler implements JobHandler<CertificateJobPayloa
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.concurrency = config.certificates.concurrency;
+  }
+
+  /** Only worker processes have this handler: they parse the primary font at boot, not during the first job. */
+  onApplicationBootstrap(): void {
+    void this.renderer.fonts.primary;
   }
 
   handle(job: Job<CertificateJobPayload>): Promise<RenderOutcome> {

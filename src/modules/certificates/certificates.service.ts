@@ -64,6 +64,12 @@ export interface PublicVerification {
 }
 
 const CODE = /^[A-Za-z0-9_-]{16,32}$/;
+/**
+ * A certificate left `rendering` or `queued` this long lost its job (a worker killed more often than BullMQ's
+ * stalled-job limit allows fails the job without the handler seeing it): an organizer may retry it too.
+ */
+export const STUCK_AFTER_MS = 15 * 60_000;
+const retryable = (c: Certificate, now = Date.now()) => c.status === 'failed' || ((c.status === 'rendering' || c.status === 'queued') && now - new Date(c.updatedAt).getTime() > STUCK_AFTER_MS);
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 /**
@@ -173,7 +179,7 @@ export class CertificatesService implements OnModuleInit {
     return p;
   }
 
-  /** POST /api/certificates/:id/retry (organizers of the competition): a failed certificate is queued again, as a new job. */
+  /** POST /api/certificates/:id/retry (organizers of the competition): a failed (or stuck) certificate is queued again, as a new job. */
   async retry(user: AuthUser, id: string): Promise<CertificateView> {
     const found = await this.db.run((m) => m.findOne(Certificate, { where: { id } }));
     if (!found) throw DomainError.notFound('certificate', 'CERTIFICATE_NOT_FOUND');
@@ -181,13 +187,13 @@ export class CertificatesService implements OnModuleInit {
     const c = await this.db.transaction(async (m) => {
       const cur = await m.findOne(Certificate, { where: { id } });
       if (!cur) throw DomainError.notFound('certificate', 'CERTIFICATE_NOT_FOUND');
-      if (cur.status !== 'failed') throw DomainError.conflict('CERTIFICATE_NOT_FAILED', `only a failed certificate can be retried; this one is ${cur.status}`);
+      if (!retryable(cur)) throw DomainError.conflict('CERTIFICATE_NOT_FAILED', `only a failed certificate can be retried; this one is ${cur.status}`);
       const retries = cur.retries + 1;
-      const res = await m.update(Certificate, { id, status: 'failed' }, { status: 'queued', retries, updatedAt: new Date() });
+      const res = await m.update(Certificate, { id, status: cur.status }, { status: 'queued', retries, updatedAt: new Date() });
       if (!res.affected) throw DomainError.conflict('CERTIFICATE_NOT_FAILED', 'the certificate changed meanwhile; reload and try again');
       Object.assign(cur, { status: 'queued', retries });
       await this.enqueue(m, cur, retries);
-      await this.audit.record(m, { actorId: user.id, action: 'certificate.retry', entityType: 'certificate', entityId: id, before: { status: 'failed', lastError: cur.lastError }, after: { status: 'queued', retries } });
+      await this.audit.record(m, { actorId: user.id, action: 'certificate.retry', entityType: 'certificate', entityId: id, before: { status: cur.status, lastError: cur.lastError }, after: { status: 'queued', retries } });
       return cur;
     });
     this.outbox.notifyCommitted();
