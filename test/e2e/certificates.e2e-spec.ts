@@ -6,6 +6,7 @@ import { Certificate, CertificateSerialCounter } from '../../src/modules/certifi
 import { CertificatesService } from '../../src/modules/certificates/certificates.service';
 import { CERTIFICATE_JOBS, CERTIFICATES_QUEUE, certificateFileKey } from '../../src/modules/certificates/certificates.queue';
 import { extractProof } from '../../src/modules/certificates/render/certificate-pdf';
+import { allocateSerials } from '../../src/modules/certificates/serials';
 import { canonicalJson } from '../../src/modules/certificates/render/canonical-json';
 import { parsePublicKey, verifySignature } from '../../src/modules/certificates/render/signing';
 import { FILE_STORE, FileStore } from '../../src/modules/files/file-store';
@@ -78,6 +79,29 @@ describe('certificates', () => {
     expect(numbers).toEqual([1, 2, 3, 4, 5]);
     expect(new Set(certs.map((x) => x.verificationCode)).size).toBe(5);
     for (const x of certs) expect(x.verificationCode).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('allocates serials once each under concurrent issuing transactions; a rolled-back transaction gives its numbers back unused', async () => {
+    const batch = () => t.db.transaction((m) => allocateSerials(m, t.db.kind, 'TEST', [2030, 2031, 2030]));
+    const serials = (await Promise.all(Array.from({ length: 20 }, batch))).flat();
+    expect(new Set(serials).size).toBe(60);
+    const of = (year: number) => serials.filter((x) => x.startsWith(`TEST-${year}-`)).map((x) => Number(x.slice(-6))).sort((a, b) => a - b);
+    expect(of(2030)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(of(2031)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await expect(
+      t.db.transaction(async (m) => {
+        await allocateSerials(m, t.db.kind, 'TEST', [2031]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await t.db.transaction((m) => allocateSerials(m, t.db.kind, 'TEST', [2031]))).toEqual(['TEST-2031-000021']);
+  });
+
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = await t.http().get('/api/docs-json');
+    for (const p of ['/api/awards/{id}/certificate.pdf', '/api/certificates/{id}/retry', '/api/competitions/{id}/certificates/progress', '/api/public/certificates/{code}', '/api/public/keys']) {
+      expect(Object.keys(doc.body.paths)).toContain(p);
+    }
   });
 
   it('renders them in the workers: ready, except the one whose name has a character no font has, failed at once naming it', async () => {
