@@ -107,7 +107,17 @@ export async function marksBench(): Promise<void> {
       setupRequest: (req: object) => ({ ...req, headers: { 'content-type': 'application/json' }, body: markBody(conn) }),
     });
 
-    const m = await diagnosed(api, profileDir, 'marks', (r) => r.accepted, marks);
+    type Groups = { groups: number; requests: number; fallbacks: number };
+    let groupsAtStart: Promise<Groups> | undefined;
+    const m = await diagnosed(api, profileDir, 'marks', (r) => r.accepted, (onWindowStart?: () => void) =>
+      marks(() => {
+        groupsAtStart = api.call<Groups>('GET', '/bench/judging/groups', { expect: 200 });
+        onWindowStart?.();
+      }),
+    );
+    const groupsAtEnd = await api.call<Groups>('GET', '/bench/judging/groups', { expect: 200 });
+    const g0 = await groupsAtStart!;
+    const groups = { groups: groupsAtEnd.groups - g0.groups, requests: groupsAtEnd.requests - g0.requests, fallbacks: groupsAtEnd.fallbacks - g0.fallbacks };
     const ceiling = await diagnosed(api, profileDir, 'ceiling', (r: LoadResult) => r.ok, (onWindowStart?: () => void) =>
       load({ baseUrl: server.baseUrl, connections: JUDGES, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, request: ceilingRequest, samplePid: server.pid, onWindowStart }),
     );
@@ -121,6 +131,7 @@ export async function marksBench(): Promise<void> {
     const ratio = marksPerSecond / ceiling.rps;
     out(`marks: ${JUDGES} judges, one mark per PUT, ${SECONDS} s: ${describeLoad(m)}`);
     out(`  accepted ${m.accepted}, rejected ${m.rejected}${reasons.size ? ` (${[...reasons].map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}; receipts stored by the server (warm-up included): ${stored}, accepted answers received in all: ${acceptedInAll}`);
+    out(`  group commit: ${groups.requests} requests in ${groups.groups} transactions (${fmt(groups.requests / Math.max(1, groups.groups), 1)} requests per transaction), ${groups.fallbacks} groups retried request by request`);
     out(`ceiling: POST /bench/insert (one insert through Db.run), same ${JUDGES} connections: ${describeLoad(ceiling)}`);
     out(`marks/s: ${fmt(marksPerSecond)} ${target(marksPerSecond, '>=', TARGET.marksPerSecond)}`);
     out(`p99: ${fmt(m.p99)} ms ${target(m.p99, '<=', TARGET.p99Ms, ' ms')}`);

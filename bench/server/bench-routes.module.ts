@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Module, Post, Put } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +9,7 @@ import * as path from 'node:path';
 import { Public } from '../../src/common/auth/decorators';
 import { Db } from '../../src/database/db.service';
 import { AuditEntry } from '../../src/modules/audit/audit-entry.entity';
+import { JudgingService } from '../../src/modules/scoring/judging.service';
 
 /**
  * A ranking-like body of 100 rows, used until a benchmark replaces it (PUT /bench/constant) with the
@@ -39,7 +41,17 @@ class BenchController {
   /** JSON text, serialized once: the route only sends it. */
   private constant = JSON.stringify(syntheticTop100());
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly refs: ModuleRef,
+  ) {}
+
+  /** The group commits of mark submissions so far (SQLite): groups, requests, fallbacks. */
+  @Public()
+  @Get('judging/groups')
+  groups() {
+    return { ...this.refs.get(JudgingService, { strict: false }).groupCommits };
+  }
 
   /** Exactly one insert through Db.run (SQLite serial lock, TypeORM), nothing else. */
   @Public()

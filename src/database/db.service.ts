@@ -46,6 +46,11 @@ export class Db {
     );
   }
 
+  /** Whether this call chain is inside run() or transaction() (it holds the SQLite lock, if any). */
+  get inside(): boolean {
+    return this.tx.getStore() !== undefined || this.lock.held;
+  }
+
   get lockQueue(): number {
     return this.lock.queued;
   }

@@ -8,20 +8,25 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 export class SerialLock {
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly held = new AsyncLocalStorage<true>();
+  private readonly holder = new AsyncLocalStorage<true>();
   private waiting = 0;
 
   constructor(private readonly enabled: boolean) {}
 
   run<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.enabled || this.held.getStore()) return fn();
+    if (!this.enabled || this.holder.getStore()) return fn();
     this.waiting++;
     const result = this.tail.then(() => {
       this.waiting--;
-      return this.held.run(true, fn);
+      return this.holder.run(true, fn);
     });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Whether the current async call chain holds the lock. */
+  get held(): boolean {
+    return this.holder.getStore() === true;
   }
 
   /** Queue length, for diagnostics and benchmarks. */

@@ -46,6 +46,12 @@ export class JudgingService implements OnModuleInit {
   private readonly reopenedProviders: ReopenedEntriesProvider[] = [];
   /** Told inside the transaction when marks or penalties changed while `published` (results recomputes its provisional rows). */
   private readonly publishedChangeListeners: PublishedScoresListener[] = [];
+  /** Mark submissions waiting for the next group commit (SQLite), in arrival order. */
+  private readonly waiting: WaitingRequest[] = [];
+  /** A group is scheduled or running: it takes whatever waits when it starts. */
+  private draining = false;
+  /** Group commits so far (SQLite): how many transactions applied how many requests; for tests and benchmarks. */
+  readonly groupCommits = { groups: 0, requests: 0, fallbacks: 0 };
 
   constructor(
     private readonly db: Db,
@@ -219,20 +225,79 @@ export class JudgingService implements OnModuleInit {
   /**
    * A batch of marks from a tablet. Each is accepted or rejected on its own; an accepted clientId is
    * remembered, so a replayed batch (the tablet lost the answer) changes nothing and answers the same.
+   *
+   * On SQLite (one connection, every access serialized) concurrent submissions are committed in
+   * groups: the requests that arrive within one turn of the event loop wait for the next group, which
+   * applies them in arrival order in one transaction, each answered on its own — exactly as if they
+   * had run one after the other (see applyRequests). On PostgreSQL each request has its own transaction.
    */
-  async submit(user: AuthUser, competitionId: string, dto: SubmitMarksDto) {
-    // One transaction for the role check and the batch: the competition is read once, and on SQLite
-    // the request queues for the lock once.
-    const { accepted, rejected, changed } = await retryOnRace(() =>
-      this.db.transaction(async (m) => {
-        const c = await this.markingCompetition(m, competitionId);
-        const roles = await this.judgeRoles(m, user, c);
-        this.competitions.assertRoles(c, roles, ['judge']);
-        return this.applyBatch(m, user, roles.has('chief_judge'), c, dto.marks);
-      }),
-    );
+  async submit(user: AuthUser, competitionId: string, dto: SubmitMarksDto): Promise<MarkAnswer> {
+    const req: MarkRequest = { user, competitionId, marks: dto.marks };
+    // A caller already inside a transaction (or holding the SQLite lock) cannot wait for a group.
+    if (this.db.kind === 'sqlite' && !this.db.inside) return this.enqueue(req);
+    const { accepted, rejected, changed } = await retryOnRace(() => this.db.transaction(async (m) => settledValue((await this.applyRequests(m, [req]))[0])));
     if (changed.length) this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: changed, reason: 'marks' });
     return { accepted, rejected };
+  }
+
+  // ── group commit (SQLite) ──────────────────────────────────────────────────
+
+  private enqueue(req: MarkRequest): Promise<MarkAnswer> {
+    return new Promise<MarkAnswer>((resolve, reject) => {
+      this.waiting.push({ req, resolve, reject });
+      if (this.draining) return;
+      this.draining = true;
+      // setImmediate, not a microtask: the other requests read in this turn of the event loop reach
+      // submit before the group starts, and join it.
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length) {
+        let n = 0;
+        let marks = 0;
+        while (n < this.waiting.length && (n === 0 || marks + this.waiting[n].req.marks.length <= GROUP_MAX_MARKS)) marks += this.waiting[n++].req.marks.length;
+        await this.commitGroup(this.waiting.splice(0, n));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Applies a group in one transaction; should that fail, each of its requests alone, as without grouping. */
+  private async commitGroup(group: WaitingRequest[]): Promise<void> {
+    let settled: Settled[] | undefined;
+    this.groupCommits.groups++;
+    this.groupCommits.requests += group.length;
+    try {
+      settled = await this.db.transaction((m) => this.applyRequests(m, group.map((g) => g.req)));
+    } catch (e) {
+      if (group.length === 1) return group[0].reject(e);
+    }
+    if (!settled) {
+      this.groupCommits.fallbacks++;
+      settled = [];
+      for (const g of group) {
+        try {
+          settled.push(...(await this.db.transaction((m) => this.applyRequests(m, [g.req]))));
+        } catch (e) {
+          settled.push({ error: e });
+        }
+      }
+    }
+    // One live event per competition for the whole group (SSE subscribers and other processes).
+    const changed = new Map<string, Set<string>>();
+    settled.forEach((s, i) => {
+      if (!('ok' in s) || s.ok.changed.length === 0) return;
+      const id = group[i].req.competitionId;
+      let set = changed.get(id);
+      if (!set) changed.set(id, (set = new Set()));
+      for (const e of s.ok.changed) set.add(e);
+    });
+    for (const [competitionId, ids] of changed) this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: [...ids], reason: 'marks' });
+    settled.forEach((s, i) => ('ok' in s ? group[i].resolve({ accepted: s.ok.accepted, rejected: s.ok.rejected }) : group[i].reject(s.error)));
   }
 
   /**
@@ -255,38 +320,81 @@ export class JudgingService implements OnModuleInit {
   }
 
   /**
-   * Applies a batch inside one transaction. Reads are done once for the whole batch and writes are
-   * collected and flushed together: a tablet may send hundreds of marks at once.
+   * Applies submissions, in order, inside one transaction, with the outcome of each request exactly
+   * as if each had run alone, one after the other: a request refused as a whole (404/403) gets its
+   * error and changes nothing; every mark sees the receipts and marks of the requests before it.
+   * Reads are done once for all of them and writes are collected and flushed together: a tablet may
+   * send hundreds of marks at once, and a group holds many requests. A request that changes a
+   * `published` competition (a reopened entry) is flushed at once and its listeners told, as alone.
    *
-   * Concurrency (PostgreSQL; SQLite is serialized): the competition row is share-locked first, so a
-   * lifecycle move (which locks it for update) waits for marks in flight and marks wait for it; then
-   * the batch's entries are locked by id (PanelService.lockEntries), so two batches touching one entry
-   * (two judges, or a tablet resending while the first is in flight) run one after the other, and the
-   * later one recomputes the standing from every committed mark.
+   * Concurrency (PostgreSQL, one request per transaction; SQLite is serialized): the competition row
+   * is share-locked first, so a lifecycle move (which locks it for update) waits for marks in flight
+   * and marks wait for it; then the entries are locked by id (PanelService.lockEntries), so two
+   * batches touching one entry (two judges, or a tablet resending while the first is in flight) run
+   * one after the other, and the later one recomputes the standing from every committed mark.
    */
-  private async applyBatch(m: EntityManager, user: AuthUser, chief: boolean, c: Competition, marks: MarkDto[]) {
-    const competitionId = c.id;
-    const { entries, facts } = await this.entriesOf(m, c.id, marks);
-    const entryIds = [...new Set([...entries.values()].map((e) => e.id))];
+  private async applyRequests(m: EntityManager, reqs: MarkRequest[]): Promise<Settled[]> {
+    const settled: Settled[] = new Array<Settled>(reqs.length);
+    // The competition and the caller's roles, per request: a refusal is that request's answer alone.
+    const competitions = new Map<string, Competition | DomainError>();
+    const admitted: Array<{ i: number; req: MarkRequest; c: Competition; chief: boolean }> = [];
+    for (let i = 0; i < reqs.length; i++) {
+      const req = reqs[i];
+      try {
+        let c = competitions.get(req.competitionId);
+        if (!c) {
+          try {
+            c = await this.markingCompetition(m, req.competitionId);
+          } catch (e) {
+            if (!(e instanceof DomainError)) throw e;
+            c = e;
+          }
+          competitions.set(req.competitionId, c);
+        }
+        if (c instanceof DomainError) throw c;
+        const roles = await this.judgeRoles(m, req.user, c);
+        this.competitions.assertRoles(c, roles, ['judge']);
+        admitted.push({ i, req, c, chief: roles.has('chief_judge') });
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+        settled[i] = { error: e };
+      }
+    }
+    if (admitted.length === 0) return settled;
+
+    // The entries they name, per competition, with their recusal facts.
+    const entries = new Map<string, Map<string, EntryRow>>();
+    const facts = new Map<string, EntryFacts>();
+    const byCompetition = new Map<string, { c: Competition; marks: MarkDto[] }>();
+    for (const a of admitted) {
+      const x = byCompetition.get(a.c.id);
+      if (x) x.marks.push(...a.req.marks);
+      else byCompetition.set(a.c.id, { c: a.c, marks: [...a.req.marks] });
+    }
+    for (const [id, x] of byCompetition) {
+      const found = await this.entriesOf(m, id, x.marks);
+      entries.set(id, found.entries);
+      for (const [k, f] of found.facts) facts.set(k, f);
+    }
+    const entryIds = [...new Set([...entries.values()].flatMap((byKey) => [...byKey.values()].map((e) => e.id)))];
     await this.panels.lockEntries(m, entryIds);
-    const ctx: BatchContext = {
-      c,
-      user,
-      chief,
-      panel: await this.panels.panel(m, competitionId, user.id),
-      criteria: new Map((c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const))),
-      facts,
-      reopened: await this.reopenedEntries(m, c),
-    };
-    const clientIds = [...new Set(marks.map((x) => x.clientId))];
+    const panels: Panel[] = [];
+    for (const a of admitted) panels.push(await this.panels.panel(m, a.c.id, a.req.user.id));
+    const reopened = new Map<string, Set<string>>();
+    for (const [id, x] of byCompetition) reopened.set(id, await this.reopenedEntries(m, x.c));
+    const criteriaOf = new Map([...byCompetition].map(([id, x]) => [id, new Map((x.c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const)))]));
+
+    // Receipts by "<judge>|<clientId>", and the current marks of every entry named.
     const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>();
+    const judgeIds = [...new Set(admitted.map((a) => a.req.user.id))];
+    const clientIds = [...new Set(admitted.flatMap((a) => a.req.marks.map((x) => x.clientId)))];
     if (clientIds.length) {
-      const rows = await sql<{ client_id: string; enrolment_id: string; criterion_key: string; value: number | string }>(
+      const rows = await sql<{ judge_user_id: string; client_id: string; enrolment_id: string; criterion_key: string; value: number | string }>(
         m,
-        `SELECT client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE judge_user_id = ? AND client_id IN (${placeholders(clientIds.length)})`,
-        [user.id, ...clientIds],
+        `SELECT judge_user_id, client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE judge_user_id IN (${placeholders(judgeIds.length)}) AND client_id IN (${placeholders(clientIds.length)})`,
+        [...judgeIds, ...clientIds],
       );
-      for (const r of rows) receipts.set(r.client_id, { enrolmentId: r.enrolment_id, criterionKey: r.criterion_key, value: Number(r.value) });
+      for (const r of rows) receipts.set(`${r.judge_user_id}|${r.client_id}`, { enrolmentId: r.enrolment_id, criterionKey: r.criterion_key, value: Number(r.value) });
     }
     const scores = new Map<string, { id: string; value: number; unsaved: boolean; enrolmentId: string; criterionKey: string; judgeUserId: string }>();
     if (entryIds.length) {
@@ -307,95 +415,121 @@ export class JudgingService implements OnModuleInit {
       }
     }
 
-    const accepted: string[] = [];
-    const rejected: Array<{ clientId: string; reason: MarkRejection }> = [];
-    const touched = new Set<string>();
+    // Writes waiting for the next flush.
     const newReceipts: MarkReceipt[] = [];
     const newScores = new Map<string, Partial<Score>>();
     const updates = new Map<string, { value: number; clientId: string; updatedAt: Date }>();
     const revisions: Array<Partial<ScoreRevision>> = [];
-    for (const mark of marks) {
-      const entry = mark.enrolmentId ? entries.get(`id:${mark.enrolmentId}`) : mark.bib !== undefined ? entries.get(`bib:${mark.bib}`) : undefined;
-      const value = toHundredths(mark.value);
-      const receipt = receipts.get(mark.clientId);
-      if (receipt) {
-        // The same mark again (a replay, by id or by bib) answers as before; anything else under that id is refused.
-        const same = receipt.enrolmentId === entry?.id && receipt.criterionKey === mark.criterion && receipt.value === value;
-        if (same) accepted.push(mark.clientId);
-        else rejected.push({ clientId: mark.clientId, reason: 'client_id_reused' });
-        continue;
-      }
-      const outcome = this.checkMark(ctx, mark, entry, value);
-      if (typeof outcome === 'string') {
-        rejected.push({ clientId: mark.clientId, reason: outcome });
-        continue;
-      }
-      const { judgeId } = outcome;
-      const e = entry!;
-      const v = value!;
-      accepted.push(mark.clientId);
-      receipts.set(mark.clientId, { enrolmentId: e.id, criterionKey: mark.criterion, value: v });
-      newReceipts.push({ judgeUserId: user.id, clientId: mark.clientId, enrolmentId: e.id, criterionKey: mark.criterion, value: v } as MarkReceipt);
-      const key = scoreKey(e.id, mark.criterion, judgeId);
-      const existing = scores.get(key);
-      if (existing && existing.value === v) continue;
-      const now = new Date();
-      const reason = mark.reason?.trim() || null;
-      let scoreId: string;
-      if (existing) {
-        scoreId = existing.id;
-        if (existing.unsaved) Object.assign(newScores.get(existing.id)!, { value: v, clientId: mark.clientId });
-        else updates.set(existing.id, { value: v, clientId: mark.clientId, updatedAt: now });
-      } else {
-        scoreId = randomUUID();
-        newScores.set(scoreId, { id: scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId, value: v, clientId: mark.clientId });
-      }
-      // Every change is audited, and so is any mark written after the scores were locked.
-      if (existing || c.status !== 'in_progress') {
-        await this.audit.record(m, {
-          actorId: user.id,
-          action: 'score.change',
-          entityType: 'enrolment',
-          entityId: e.id,
-          before: { criterion: mark.criterion, judgeId, value: existing ? fromHundredths(existing.value) : null },
-          after: { criterion: mark.criterion, judgeId, value: fromHundredths(v), reason, competitionStatus: c.status },
-        });
-      }
-      revisions.push({ id: randomUUID(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
-      scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId });
-      touched.add(e.id);
-    }
-
+    const touched = new Map<string, Set<string>>(); // competition → entries changed since the last flush
     // Bound parameters and no read-back of the generated timestamps (the column defaults set them, as with m.insert).
     const pg = this.db.kind === 'postgres';
     const at = (d: Date) => (pg ? d : DateUtils.mixedDateToUtcDatetimeString(d));
-    for (const rows of chunked(newReceipts)) {
-      await sql(
-        m,
-        `INSERT INTO mark_receipts (judge_user_id, client_id, enrolment_id, criterion_key, value) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-        rows.flatMap((r) => [r.judgeUserId, r.clientId, r.enrolmentId, r.criterionKey, r.value]),
-      );
+    const flush = async () => {
+      for (const rows of chunked(newReceipts.splice(0))) {
+        await sql(
+          m,
+          `INSERT INTO mark_receipts (judge_user_id, client_id, enrolment_id, criterion_key, value) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flatMap((r) => [r.judgeUserId, r.clientId, r.enrolmentId, r.criterionKey, r.value]),
+        );
+      }
+      for (const rows of chunked([...newScores.values()])) {
+        await sql(
+          m,
+          `INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          rows.flatMap((r) => [r.id, r.competitionId, r.enrolmentId, r.criterionKey, r.judgeUserId, r.value, r.clientId]),
+        );
+      }
+      newScores.clear();
+      for (const [id, u] of updates) await sql(m, 'UPDATE scores SET value = ?, client_id = ?, updated_at = ? WHERE id = ?', [u.value, u.clientId, at(u.updatedAt), id]);
+      updates.clear();
+      for (const rows of chunked(revisions.splice(0))) {
+        await sql(
+          m,
+          'INSERT INTO score_revisions (id, score_id, competition_id, enrolment_id, criterion_key, old_value, new_value, reason, by_user_id, client_id, at) VALUES ' +
+            rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
+          rows.flatMap((r) => [r.id, r.scoreId, r.competitionId, r.enrolmentId, r.criterionKey, r.oldValue ?? null, r.newValue, r.reason ?? null, r.byUserId, r.clientId, at(r.at!)]),
+        );
+      }
+      for (const s of scores.values()) s.unsaved = false;
+      // The entries are locked and their facts and marks were read under the lock: recompute reads neither again.
+      const all = [...scores.values()];
+      for (const [id, ids] of touched) {
+        const c = byCompetition.get(id)!.c;
+        await this.panels.recompute(m, c, [...ids], { facts, scores: all });
+        await this.afterPublishedChange(m, c, [...ids]);
+      }
+      touched.clear();
+    };
+
+    for (let k = 0; k < admitted.length; k++) {
+      const { i, req, c, chief } = admitted[k];
+      const { user } = req;
+      const ctx: BatchContext = { c, user, chief, panel: panels[k], criteria: criteriaOf.get(c.id)!, facts, reopened: reopened.get(c.id)! };
+      const entriesHere = entries.get(c.id)!;
+      const accepted: string[] = [];
+      const rejected: Array<{ clientId: string; reason: MarkRejection }> = [];
+      const changed = new Set<string>();
+      for (const mark of req.marks) {
+        const entry = mark.enrolmentId ? entriesHere.get(`id:${mark.enrolmentId}`) : mark.bib !== undefined ? entriesHere.get(`bib:${mark.bib}`) : undefined;
+        const value = toHundredths(mark.value);
+        const receiptKey = `${user.id}|${mark.clientId}`;
+        const receipt = receipts.get(receiptKey);
+        if (receipt) {
+          // The same mark again (a replay, by id or by bib) answers as before; anything else under that id is refused.
+          const same = receipt.enrolmentId === entry?.id && receipt.criterionKey === mark.criterion && receipt.value === value;
+          if (same) accepted.push(mark.clientId);
+          else rejected.push({ clientId: mark.clientId, reason: 'client_id_reused' });
+          continue;
+        }
+        const outcome = this.checkMark(ctx, mark, entry, value);
+        if (typeof outcome === 'string') {
+          rejected.push({ clientId: mark.clientId, reason: outcome });
+          continue;
+        }
+        const { judgeId } = outcome;
+        const e = entry!;
+        const v = value!;
+        accepted.push(mark.clientId);
+        receipts.set(receiptKey, { enrolmentId: e.id, criterionKey: mark.criterion, value: v });
+        newReceipts.push({ judgeUserId: user.id, clientId: mark.clientId, enrolmentId: e.id, criterionKey: mark.criterion, value: v } as MarkReceipt);
+        const key = scoreKey(e.id, mark.criterion, judgeId);
+        const existing = scores.get(key);
+        if (existing && existing.value === v) continue;
+        const now = new Date();
+        const reason = mark.reason?.trim() || null;
+        let scoreId: string;
+        if (existing) {
+          scoreId = existing.id;
+          if (existing.unsaved) Object.assign(newScores.get(existing.id)!, { value: v, clientId: mark.clientId });
+          else updates.set(existing.id, { value: v, clientId: mark.clientId, updatedAt: now });
+        } else {
+          scoreId = randomUUID();
+          newScores.set(scoreId, { id: scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId, value: v, clientId: mark.clientId });
+        }
+        // Every change is audited, and so is any mark written after the scores were locked.
+        if (existing || c.status !== 'in_progress') {
+          await this.audit.record(m, {
+            actorId: user.id,
+            action: 'score.change',
+            entityType: 'enrolment',
+            entityId: e.id,
+            before: { criterion: mark.criterion, judgeId, value: existing ? fromHundredths(existing.value) : null },
+            after: { criterion: mark.criterion, judgeId, value: fromHundredths(v), reason, competitionStatus: c.status },
+          });
+        }
+        revisions.push({ id: randomUUID(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
+        scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId });
+        changed.add(e.id);
+        let t = touched.get(c.id);
+        if (!t) touched.set(c.id, (t = new Set()));
+        t.add(e.id);
+      }
+      settled[i] = { ok: { accepted, rejected, changed: [...changed] } };
+      // Results listeners see this request's change alone, as they would without grouping.
+      if (c.status === 'published' && changed.size) await flush();
     }
-    for (const rows of chunked([...newScores.values()])) {
-      await sql(
-        m,
-        `INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        rows.flatMap((r) => [r.id, r.competitionId, r.enrolmentId, r.criterionKey, r.judgeUserId, r.value, r.clientId]),
-      );
-    }
-    for (const [id, u] of updates) await sql(m, 'UPDATE scores SET value = ?, client_id = ?, updated_at = ? WHERE id = ?', [u.value, u.clientId, at(u.updatedAt), id]);
-    for (const rows of chunked(revisions)) {
-      await sql(
-        m,
-        'INSERT INTO score_revisions (id, score_id, competition_id, enrolment_id, criterion_key, old_value, new_value, reason, by_user_id, client_id, at) VALUES ' +
-          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
-        rows.flatMap((r) => [r.id, r.scoreId, r.competitionId, r.enrolmentId, r.criterionKey, r.oldValue ?? null, r.newValue, r.reason ?? null, r.byUserId, r.clientId, at(r.at!)]),
-      );
-    }
-    // The entries are locked and their facts and marks were read under the lock: recompute reads neither again.
-    await this.panels.recompute(m, c, [...touched], { facts: ctx.facts, scores: [...scores.values()] });
-    await this.afterPublishedChange(m, c, [...touched]);
-    return { accepted, rejected, changed: [...touched] };
+    await flush();
+    return settled;
   }
 
   /** Why a mark (not seen before under its clientId) is refused, or whose mark it sets. */
@@ -520,6 +654,36 @@ export class JudgingService implements OnModuleInit {
 }
 
 export type { CompetitionRole };
+
+/** One PUT of marks. */
+interface MarkRequest {
+  user: AuthUser;
+  competitionId: string;
+  marks: MarkDto[];
+}
+
+/** The answer to a PUT of marks (API.md). */
+export interface MarkAnswer {
+  accepted: string[];
+  rejected: Array<{ clientId: string; reason: MarkRejection }>;
+}
+
+/** A request's outcome within a group: its answer and the entries it changed, or the error it answers with. */
+type Settled = { ok: MarkAnswer & { changed: string[] } } | { error: unknown };
+
+interface WaitingRequest {
+  req: MarkRequest;
+  resolve: (a: MarkAnswer) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Marks per group commit at most (a group holds at least one request, whatever its size). */
+const GROUP_MAX_MARKS = 1000;
+
+function settledValue(s: Settled): MarkAnswer & { changed: string[] } {
+  if ('error' in s) throw s.error;
+  return s.ok;
+}
 
 /** What a batch needs of an entry it names. */
 type EntryRow = Pick<Enrolment, 'id' | 'status' | 'bib'>;
