@@ -142,6 +142,8 @@ describe('certificates', () => {
     expect(text).toContain('国网衢州供电公司工会');
     const fonts = pdf.toString('latin1').match(/\/BaseFont \/[A-Z]{6}\+[A-Za-z-]+/g) ?? [];
     expect(new Set(fonts.map((f) => f.split('+')[1]))).toEqual(new Set(['NotoSansSC-Regular', 'NotoSansCJKsc-Regular']));
+    // Both fonts are subsets: the fallback's unused CFF subroutine slots are trimmed (52 KB otherwise).
+    expect(pdf.length).toBeLessThan(40_000);
   });
 
   it('signs the canonical payload: it verifies with the published key and fails after one byte changes', async () => {

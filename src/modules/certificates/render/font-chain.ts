@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { trimCffSubroutines } from './cff-subrs-trim';
 
 /** The little of a fontkit font that is used here (fontkit ships no types); pdfkit takes the object itself. */
 export interface FontkitFont {
@@ -79,6 +80,7 @@ export function loadFont(spec: FontSpec): LoadedFont {
     font = parsed as FontkitFont;
     if (spec.postscriptName && font.postscriptName !== spec.postscriptName) throw new Error(`${spec.file} is ${font.postscriptName}, not ${spec.postscriptName}`);
   }
+  if ((font as unknown as { directory?: { tables?: Record<string, unknown> } }).directory?.tables?.['CFF ']) trimCffSubroutines(font);
   const entry: LoadedFont = { key, font, loadMs: performance.now() - started };
   loaded.set(key, entry);
   return entry;
