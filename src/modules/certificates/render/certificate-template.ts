@@ -23,16 +23,14 @@ export interface CompiledTemplate {
   render(view: CertificateView): LayoutLine[];
 }
 
-/** Finds `templates/` above this file: the same from src/ (ts-node, jest) and from dist/src/ (built). */
+/** Finds `templates/` above this file (the same from src/ under ts-node and jest, and from dist/src/), else in the working directory. */
 export function templatesRoot(from = __dirname): string {
-  let dir = from;
-  for (;;) {
-    const candidate = path.join(dir, 'templates', 'certificates');
-    if (fs.existsSync(candidate)) return path.join(dir, 'templates');
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no templates/certificates directory above ${from}`);
-    dir = parent;
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'templates', 'certificates'))) return path.join(dir, 'templates');
+    if (path.dirname(dir) === dir) break;
   }
+  if (from === __dirname && fs.existsSync(path.join(process.cwd(), 'templates', 'certificates'))) return path.join(process.cwd(), 'templates');
+  throw new Error(`no templates/certificates directory above ${from}`);
 }
 
 const hbs = Handlebars.create();
