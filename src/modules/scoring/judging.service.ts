@@ -166,8 +166,7 @@ export class JudgingService implements OnModuleInit {
   /** Marks from judges who are no longer assigned or now recused stop counting: recompute every entry. */
   private async recomputeCompetition(m: EntityManager, c: Competition): Promise<void> {
     this.panels.forget(c.id);
-    const ids = (await m.find(Score, { where: { competitionId: c.id }, select: { enrolmentId: true } })).map((s) => s.enrolmentId);
-    await this.panels.recompute(m, c, [...new Set(ids)]);
+    await this.panels.recomputeAll(m, c);
   }
 
   async myAssignments(user: AuthUser) {
