@@ -20,6 +20,8 @@ export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
   express.useLogger(app.get(Logger));
   express.disable('x-powered-by');
+  // Behind a load balancer the client address (rate limits, logs) comes from X-Forwarded-For: TRUST_PROXY.
+  express.set('trust proxy', config.trustProxy);
   express.useBodyParser('json', { limit: config.bodyLimit });
   express.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   app.useGlobalPipes(createValidationPipe());

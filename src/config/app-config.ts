@@ -24,6 +24,8 @@ export interface AppConfig {
   logLevel: string;
   bodyLimit: string;
   outboxPollMs: number;
+  /** Express's `trust proxy` (TRUST_PROXY): false, a hop count, or addresses/ranges of trusted proxies. */
+  trustProxy: boolean | number | string;
   certificates: {
     /** 32-byte Ed25519 seed (CERT_SIGNING_KEY, else generated once into secrets.json). */
     signingSeed: Buffer;

@@ -66,6 +66,11 @@ describe('loadConfig', () => {
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: '12345678' }, (c: ReturnType<typeof loadConfig>) => c.adminPassword, '12345678'],
       ['PUBLIC_BASE_URL (trailing / dropped)', { PUBLIC_BASE_URL: 'https://contest.example.org/' }, (c: ReturnType<typeof loadConfig>) => c.publicBaseUrl, 'https://contest.example.org'],
       ['LOG_LEVEL', { LOG_LEVEL: 'warn' }, (c: ReturnType<typeof loadConfig>) => c.logLevel, 'warn'],
+      ['TRUST_PROXY unset', {}, (c: ReturnType<typeof loadConfig>) => c.trustProxy, false],
+      ['TRUST_PROXY hops', { TRUST_PROXY: '1' }, (c: ReturnType<typeof loadConfig>) => c.trustProxy, 1],
+      ['TRUST_PROXY list', { TRUST_PROXY: 'loopback, 10.0.0.0/8' }, (c: ReturnType<typeof loadConfig>) => c.trustProxy, 'loopback,10.0.0.0/8'],
+      ['CERT_SERIAL_PREFIX', { CERT_SERIAL_PREFIX: 'HZ' }, (c: ReturnType<typeof loadConfig>) => c.certificates.serialPrefix, 'HZ'],
+      ['CERT_WORKER_CONCURRENCY', { CERT_WORKER_CONCURRENCY: '3' }, (c: ReturnType<typeof loadConfig>) => c.certificates.concurrency, 3],
     ])('%s', (_label, extra, pick, expected) => {
       expect(pick(loadConfig(env(extra)))).toEqual(expected);
     });
@@ -108,6 +113,10 @@ describe('loadConfig', () => {
       ['DATA_KEY', { DATA_KEY: randomBytes(32).toString('base64').slice(0, 42) + '!!' }], // not base64 at all
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+      ['TRUST_PROXY', { TRUST_PROXY: 'everyone' }],
+      ['CERT_SERIAL_PREFIX', { CERT_SERIAL_PREFIX: 'qz-1' }],
+      ['CERT_SIGNING_KEY', { CERT_SIGNING_KEY: 'not a key!' }],
+      ['CERT_WORKER_CONCURRENCY', { CERT_WORKER_CONCURRENCY: '0' }],
       ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
       ['JWT_EXPIRES_IN_SECONDS', { JWT_EXPIRES_IN_SECONDS: '1' }],
       ['OUTBOX_POLL_MS', { OUTBOX_POLL_MS: 'soon' }],

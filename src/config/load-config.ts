@@ -169,6 +169,17 @@ function dataKeyFrom(raw: string, name: string): Buffer {
   throw new ConfigError(name, 'must be 32 bytes, written as 64 hex characters or as base64 (e.g. `openssl rand -base64 32`)');
 }
 
+/** TRUST_PROXY: unset/false, true, a hop count, or a comma list of addresses, CIDR ranges or loopback/linklocal/uniquelocal. */
+function trustProxyFrom(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  const ok = (p: string) => ['loopback', 'linklocal', 'uniquelocal'].includes(p) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p);
+  if (parts.length && parts.every(ok)) return parts.join(',');
+  throw new ConfigError('TRUST_PROXY', `must be false, true, a number of hops, or a comma list of addresses, CIDR ranges or loopback/linklocal/uniquelocal; got ${shown(raw)}`);
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const varDir = path.resolve(str(env, 'VAR_DIR') ?? './var');
   const port = int(env, 'PORT', DEFAULT_PORT, 0, 65535);
@@ -204,6 +215,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const jwtExpiresInSeconds = int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600);
   const outboxPollMs = int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000);
+  const trustProxy = trustProxyFrom(str(env, 'TRUST_PROXY'));
   const envSigningKey = str(env, 'CERT_SIGNING_KEY');
   const signingKeyGiven = envSigningKey === undefined ? undefined : dataKeyFrom(envSigningKey, 'CERT_SIGNING_KEY');
   const serialPrefix = str(env, 'CERT_SERIAL_PREFIX') ?? 'QZ';
@@ -244,6 +256,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimit: '1mb',
     outboxPollMs,
+    trustProxy,
     certificates: { signingSeed, serialPrefix, fonts, concurrency: certificateConcurrency },
   };
 }

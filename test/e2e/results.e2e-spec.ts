@@ -379,8 +379,20 @@ describe('results, appeals and finalization', () => {
       expect(elsewhere.status).toBe(429);
       expect(elsewhere.body.code).toBe('RATE_LIMITED');
       expect(elsewhere.headers['retry-after']).toMatch(/^\d+$/);
+      // Without TRUST_PROXY a client cannot escape the limit by sending its own X-Forwarded-For.
+      const spoofed = await other.http().get('/api/public/results').set('X-Forwarded-For', '203.0.113.7').query({ idNumber: li.idNumber, name: '李建国' });
+      expect(spoofed.status).toBe(429);
     } finally {
       await other.close();
+    }
+    // Behind a trusted proxy (TRUST_PROXY) each forwarded client has its own count.
+    const proxied = await createTestApp({ reuse: t, env: { TRUST_PROXY: 'loopback' } });
+    try {
+      const viaProxy = (client: string) => proxied.http().get('/api/public/results').set('X-Forwarded-For', client).query({ idNumber: li.idNumber, name: '李建国' });
+      expect((await viaProxy('203.0.113.8')).status).toBe(200);
+      expect((await viaProxy('127.0.0.1')).status).toBe(429);
+    } finally {
+      await proxied.close();
     }
   });
 });
