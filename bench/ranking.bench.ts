@@ -343,6 +343,9 @@ export async function rankingBench(): Promise<void> {
     out(`ranking p99: ${fmt(r.p99)} ms ${target(r.p99, '<=', TARGET.rankingP99Ms, ' ms')}`);
     out(`ceiling req/s: ${fmt(k.rps)} (p99 ${fmt(k.p99)} ms); ratio ranking/ceiling: ${fmt(r.rps / k.rps, 3)}`);
     if (r.non2xx || r.errors) out(`  WARNING: ${r.non2xx} non-2xx answers and ${r.errors} errors during the ranking load`);
+  } catch (e) {
+    if (server?.log) out(`the server's last output:\n${server.log.slice(-3000)}`);
+    throw e;
   } finally {
     if (ds?.isInitialized) await ds.destroy();
     if (server) {

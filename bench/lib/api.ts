@@ -11,6 +11,8 @@ export class Api {
       method,
       headers: { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    }).catch((e: Error & { cause?: unknown }) => {
+      throw new Error(`${method} ${path}: ${e.message} (${String((e.cause as Error | undefined)?.message ?? e.cause)})`);
     });
     const text = await res.text();
     const expect = opts.expect ?? (method === 'POST' ? 201 : 200);

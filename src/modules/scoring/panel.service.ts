@@ -65,18 +65,6 @@ export interface StandingRow {
   complete: boolean;
 }
 
-/** The decimal integer (optionally negative) at `i` of `s`, and where the next one starts (after one separator). */
-function readInt(s: string, i: number): { value: number; next: number } {
-  let neg = false;
-  if (s.charCodeAt(i) === 45) {
-    neg = true;
-    i++;
-  }
-  let v = 0;
-  for (let c = s.charCodeAt(i); c >= 48 && c <= 57; c = s.charCodeAt(++i)) v = v * 10 + (c - 48);
-  return { value: neg ? -v : v, next: i + 1 };
-}
-
 const PANEL_TTL_MS = 30_000;
 const RECOMPUTE_CHUNK = 500;
 
@@ -236,8 +224,8 @@ export class PanelService {
    * Standings computed from the stored marks and penalties, nothing written: of the given entries, or,
    * without `enrolmentIds`, of every entry of the competition that has marks (a full recomputation).
    * Marks are read grouped by entry: one text per entry of "criterion judge value" triples, with the
-   * criterion and the judge as their index in the scheme and the panel (NULL for a judge not on the
-   * panel or a criterion not in the scheme, which do not count), so that 600,000 marks cross the
+   * criterion and the judge as their index in the scheme and the panel (a judge not on the panel or a
+   * criterion not in the scheme does not count and is left out), so that 600,000 marks cross the
    * driver as 10,000 rows instead of 600,000 rows of three strings each.
    */
   async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[]): Promise<StandingRow[]> {
@@ -251,16 +239,15 @@ export class PanelService {
       const a = panel.assignments.get(j)!;
       return keys.map((k) => !a.criteria || a.criteria.includes(k));
     });
-    // A row that never matches keeps each VALUES list non-empty.
-    const values = (n: number) => ['(?, -1)', ...Array.from({ length: n }, (_, i) => `(?, ${i})`)].join(', ');
-    const triple = "CAST(k.n AS varchar(12)) || ' ' || CAST(j.n AS varchar(12)) || ' ' || CAST(s.value AS varchar(12))";
+    // Indexes by CASE, not by a join: no per-row lookup. A judge not on the panel or a criterion not in
+    // the scheme gives NULL, which the aggregate skips.
+    const index = (column: string, n: number) => (n === 0 ? 'NULL' : `CASE ${column} ${Array.from({ length: n }, (_, i) => `WHEN ? THEN '${i}'`).join(' ')} END`);
+    const triple = `${index('s.criterion_key', keys.length)} || ' ' || ${index('s.judge_user_id', judges.length)} || ' ' || CAST(s.value AS varchar(12))`;
     const rows = await sql<{ id: string; marks: string | null }>(
       m,
-      `WITH j (id, n) AS (VALUES ${values(judges.length)}), k (key, n) AS (VALUES ${values(keys.length)}) ` +
-        `SELECT s.enrolment_id AS id, ${pg ? `string_agg(${triple}, ' ')` : `group_concat(${triple}, ' ')`} AS marks ` +
-        'FROM scores s LEFT JOIN j ON j.id = s.judge_user_id LEFT JOIN k ON k.key = s.criterion_key ' +
+      `SELECT s.enrolment_id AS id, ${pg ? `string_agg(${triple}, ' ')` : `group_concat(${triple}, ' ')`} AS marks FROM scores s ` +
         `WHERE s.competition_id = ?${enrolmentIds ? ` AND s.enrolment_id IN (${placeholders(enrolmentIds.length)})` : ''} GROUP BY s.enrolment_id`,
-      ['', ...judges, '', ...keys, competition.id, ...(enrolmentIds ?? [])],
+      [...keys, ...judges, competition.id, ...(enrolmentIds ?? [])],
     );
     const marksOf = new Map<string, Map<string, number[]>>();
     for (const r of rows) {
@@ -268,13 +255,23 @@ export class PanelService {
       if (!f || r.marks === null) continue;
       const recused = judges.map((j) => this.recused(panel, j, f));
       const lists: number[][] = keys.map(() => []);
+      // "k j v k j v …": decimal integers (v may be negative) separated by single spaces.
       const s = r.marks;
-      for (let i = 0; i < s.length; ) {
-        const k = readInt(s, i);
-        const j = readInt(s, k.next);
-        const v = readInt(s, j.next);
-        i = v.next;
-        if (assigned[j.value][k.value] && !recused[j.value]) lists[k.value].push(v.value);
+      const n = s.length;
+      for (let i = 0; i < n; ) {
+        let k = 0;
+        let c = s.charCodeAt(i);
+        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) k = k * 10 + c - 48;
+        let j = 0;
+        c = s.charCodeAt(++i);
+        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) j = j * 10 + c - 48;
+        let v = 0;
+        c = s.charCodeAt(++i);
+        const negative = c === 45;
+        if (negative) c = s.charCodeAt(++i);
+        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) v = v * 10 + c - 48;
+        i++;
+        if (assigned[j][k] && !recused[j]) lists[k].push(negative ? -v : v);
       }
       const byCriterion = new Map<string, number[]>();
       for (let i = 0; i < keys.length; i++) if (lists[i].length) byCriterion.set(keys[i], lists[i]);
