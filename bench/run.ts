@@ -5,10 +5,14 @@
  * `npm run bench -- marks` (or `npm run bench:marks`) runs one scenario. The HTTP scenarios start the
  * API as a child process on 127.0.0.1 (bench/server/main.ts) and need Redis, like the tests.
  * BENCH_SECONDS=n changes the measured window of the HTTP loads (default 10 s);
- * BENCH_PROFILE=1 adds a CPU profile of the server during the measured marks load.
+ * BENCH_PROFILE=1 adds a CPU profile of the server during the measured marks load (certificates: of the
+ * API and the workers over the whole run).
+ * certificates: BENCH_CERTIFICATES=n entries (default 10,000), BENCH_CERT_WORKERS worker processes (default 2),
+ * BENCH_CERT_CONCURRENCY jobs at once per worker (CERT_WORKER_CONCURRENCY).
  */
 import 'reflect-metadata';
 import * as os from 'node:os';
+import { certificatesBench } from './certificates.bench';
 import { dbTransactionsBench } from './db-transactions.bench';
 import { marksBench } from './marks.bench';
 import { rankingBench } from './ranking.bench';
@@ -17,6 +21,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   'db-transactions': dbTransactionsBench,
   marks: marksBench,
   ranking: rankingBench,
+  certificates: certificatesBench,
 };
 
 /** Other processes on this machine (tests, builds) skew absolute figures: say how busy it was. */

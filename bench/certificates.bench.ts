@@ -1,0 +1,626 @@
+/**
+ * `npm run bench:certificates` (issue 5, item 9): finalize a competition of BENCH_CERTIFICATES entries
+ * (default 10,000) whose award rules give every entry an award, and time from the finalize request until
+ * every certificate is `ready`, with the API in one child process and the certificate workers in
+ * BENCH_CERT_WORKERS worker processes (default 2, the machine's cores) of CERT_WORKER_CONCURRENCY jobs each
+ * (BENCH_CERT_CONCURRENCY, default below). Baseline of the same run: the renderer alone — the same
+ * renderPdf + FileStore.put the job runs, without database or queue — on the same number of processes,
+ * over the very same certificate facts (so the PDFs must come out byte-identical, which is checked).
+ */
+import Database from 'better-sqlite3';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PersonalDataCipher } from '../src/common/crypto/personal-data';
+import { extractProof } from '../src/modules/certificates/render/certificate-pdf';
+import type { CertificateFacts } from '../src/modules/certificates/render/certificate-payload';
+import { CertificateSigner, verifySignature } from '../src/modules/certificates/render/signing';
+import { WorkersService } from '../src/modules/identity/workers.service';
+import { scoreEntry, SectionInput } from '../src/modules/scoring/domain/arithmetic';
+import { Api, distinctIdNumber, inGroups } from './lib/api';
+import { ChildServer, procMemory } from './lib/child-server';
+import { summarizeCpuProfile } from './lib/cpu-profile';
+import { fmt, out, since, target } from './lib/report';
+import type { RenderAloneDone } from './certificates/render-alone';
+
+const ENTRIES = Number(process.env.BENCH_CERTIFICATES ?? 10_000);
+const WORKERS = Number(process.env.BENCH_CERT_WORKERS ?? 2);
+/**
+ * Jobs at once per worker process. Rendering is CPU-bound and synchronous (pdfkit, fontkit); what a second
+ * job overlaps is the job's database and Redis round trips and the file write. See the report for the sweep.
+ */
+const CONCURRENCY = Number(process.env.BENCH_CERT_CONCURRENCY ?? 2);
+const ENTERPRISES = 8;
+const POLL_MS = 250;
+/** No certificate became ready for this long: give up (the figures say how far it got). */
+const STALL_MS = 120_000;
+/** Issue 5, item 9: 10,000 certificates within 120 s; queue overhead (1 − pipeline/renderer) at most 20 %. */
+const TARGET = { seconds: 120, forEntries: 10_000, overheadPct: 20 };
+
+const ROOT = path.resolve(__dirname, '..');
+const WORKER_ENTRY = path.join(__dirname, 'certificates', 'worker.ts');
+const RENDER_ALONE_ENTRY = path.join(__dirname, 'certificates', 'render-alone.ts');
+
+/** A small seeded PRNG (mulberry32): the same data in every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎';
+const GIVEN = '建国明华强伟芳军平刚杰磊敏静丽勇涛超斌辉霞鹏宇浩凯峰亮红燕玲俊飞洋波';
+
+/** Theory 30 % (one criterion), practical 70 % (two): one judge, `single` marks — cheap to seed, real arithmetic. */
+const SCORING = {
+  sections: [
+    { key: 'theory', name: '理论知识', weight: 30, criteria: [{ key: 'exam', name: '理论考试', maxScore: 100, type: 'measurement', judgesRequired: 1, aggregation: 'single' }] },
+    {
+      key: 'practical',
+      name: '技能操作',
+      weight: 70,
+      criteria: [
+        { key: 'wiring', name: '线路安装', maxScore: 50, type: 'judgement', judgesRequired: 1, aggregation: 'single' },
+        { key: 'safety', name: '安全文明', maxScore: 50, type: 'judgement', judgesRequired: 1, aggregation: 'single' },
+      ],
+    },
+  ],
+} as const;
+/** Medal for first place (everyone tied there), a merit certificate for every ranked entry. */
+const AWARD_RULES = [
+  { fromRank: 1, toRank: 1, award: 'may_day_medal' },
+  { fromRank: 1, toRank: ENTRIES, award: 'merit' },
+];
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+const mib = (m: { peakMiB: number } | undefined) => (m ? `${fmt(m.peakMiB)} MiB` : 'unknown');
+
+/** utime + stime of a process so far, in seconds (Linux /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Setup {
+  competitionId: string;
+  organizerToken: string;
+  adminToken: string;
+}
+
+/**
+ * Organizations, users, the competition and its transitions go through the API; the workers, enrolments,
+ * marks and standings (entry_scores, computed with the application's own scoreEntry) are inserted directly.
+ */
+async function seed(server: ChildServer, rnd: () => number): Promise<Setup> {
+  const api = new Api(server.baseUrl);
+  const admin = await api.adminToken();
+  const city = await api.createOrg(admin, { name: '衢州市总工会', level: 'city' });
+  const county = await api.createOrg(admin, { name: '柯城区总工会', level: 'county', parentId: city.id });
+  const enterprises = await inGroups(
+    Array.from({ length: ENTERPRISES }, (_, i) => i),
+    1,
+    (i) => api.createOrg(admin, { name: `国网衢州供电公司第${i + 1}分公司工会`, level: 'enterprise', parentId: county.id }),
+  );
+  const organizer = await api.createUser(admin, 'bench-organizer', ['organizer'], city.id);
+  const now = Date.now();
+  const c = await api.call<{ id: string }>('POST', '/api/competitions', {
+    token: organizer.token,
+    body: {
+      title: '2026年衢州市电工职业技能竞赛（证书基准）',
+      kind: 'skills',
+      level: 'city',
+      trade: '电工',
+      organizationId: city.id,
+      contestantType: 'individual',
+      schedule: { enrolmentOpensAt: iso(now - DAY / 24), enrolmentClosesAt: iso(now + 7 * DAY), startsAt: iso(now + 8 * DAY), endsAt: iso(now + 9 * DAY) },
+      enrolmentRules: {},
+      scoring: SCORING,
+      tieBreakers: [
+        { by: 'section', key: 'practical', order: 'desc' },
+        { by: 'timeUsed', order: 'asc' },
+      ],
+      awardRules: AWARD_RULES,
+      publicityDays: 5,
+      medalPolicy: 'direct',
+    },
+  });
+  await api.transition(organizer.token, c.id, 'enrolment_open');
+
+  const db = new Database(server.config.database.sqlitePath);
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  const workers = new WorkersService(undefined as never, undefined as never, new PersonalDataCipher(server.config.dataKey));
+  const insertWorker = db.prepare(
+    'INSERT INTO workers (id, name, id_number_enc, id_number_hash, id_number_masked, gender, birth_date, phone, employer_org_id, trade, skill_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertEntry = db.prepare(
+    "INSERT INTO enrolments (id, competition_id, worker_id, nominating_org_id, status, time_used_seconds, source, created_by, decided_by, decided_at) VALUES (?, ?, ?, ?, 'approved', ?, 'organizer', ?, ?, datetime('now'))",
+  );
+  db.transaction(() => {
+    for (let i = 0; i < ENTRIES; i++) {
+      const idn = workers.protectIdNumber(distinctIdNumber());
+      const employer = enterprises[i % enterprises.length];
+      const name = SURNAMES[Math.floor(rnd() * SURNAMES.length)] + GIVEN[Math.floor(rnd() * GIVEN.length)] + (rnd() < 0.6 ? GIVEN[Math.floor(rnd() * GIVEN.length)] : '');
+      const workerId = randomUUID();
+      insertWorker.run(workerId, name, idn.idNumberEnc, idn.idNumberHash, idn.idNumberMasked, idn.gender, idn.birthDate, '13900001111', employer.id, '电工', 3);
+      insertEntry.run(randomUUID(), c.id, workerId, county.id, 60 * (40 + Math.floor(rnd() * 50)), organizer.id, organizer.id);
+    }
+  })();
+
+  await api.transition(organizer.token, c.id, 'enrolment_closed');
+  await api.call('POST', `/api/competitions/${c.id}/draw`, { token: organizer.token, body: { seed: 'bench-certificates' }, expect: 200 });
+  await api.transition(organizer.token, c.id, 'in_progress');
+  const judge = await api.createUser(admin, 'bench-judge', ['judge'], city.id);
+  await api.call('POST', `/api/competitions/${c.id}/judges`, { token: organizer.token, body: { userId: judge.id, chief: true } });
+
+  // One mark per criterion from the one (chief) judge, and the standing those marks give (what a mark's transaction stores).
+  const entryIds = (db.prepare("SELECT id FROM enrolments WHERE competition_id = ? AND status = 'approved'").pluck().all(c.id) as string[]).sort();
+  const insertScore = db.prepare('INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertStanding = db.prepare('INSERT INTO entry_scores (enrolment_id, competition_id, total, sections, criteria, penalties, complete) VALUES (?, ?, ?, ?, ?, 0, ?)');
+  let n = 0;
+  db.transaction(() => {
+    for (const entry of entryIds) {
+      const level = 0.55 + rnd() * 0.4;
+      const sections: SectionInput[] = SCORING.sections.map((s) => ({
+        key: s.key,
+        weight: s.weight,
+        criteria: s.criteria.map((k) => {
+          // Whole points, so that equal totals happen and the tie-breakers work.
+          const value = Math.min(k.maxScore, Math.max(0, Math.round(k.maxScore * (level + (rnd() - 0.5) * 0.1)))) * 100;
+          insertScore.run(randomUUID(), c.id, entry, k.key, judge.id, value, `seed-${n++}`);
+          return { key: k.key, maxScore: k.maxScore * 100, judgesRequired: k.judgesRequired, aggregation: k.aggregation, marks: [value] };
+        }),
+      }));
+      const r = scoreEntry(sections, 0);
+      insertStanding.run(entry, c.id, r.total, JSON.stringify(r.sections), JSON.stringify(r.criteria), r.complete ? 1 : 0);
+    }
+  })();
+  db.close();
+
+  await api.call('POST', `/api/competitions/${c.id}/transitions`, { token: judge.token, body: { to: 'scores_locked' }, expect: 200 });
+  await api.transition(organizer.token, c.id, 'published');
+  return { competitionId: c.id, organizerToken: organizer.token, adminToken: admin };
+}
+
+/** A child process of this bench (worker or renderer), killed on exit whatever happens. */
+class Child {
+  private static readonly live = new Set<Child>();
+  private static hooked = false;
+  readonly proc: ChildProcess;
+  private output = '';
+  exited?: { code: number | null; signal: NodeJS.Signals | null };
+  private readonly exitedP: Promise<void>;
+
+  constructor(entry: string, env: Record<string, string | undefined>, cpuProfDir?: string) {
+    if (!Child.hooked) {
+      Child.hooked = true;
+      process.once('exit', () => {
+        for (const c of Child.live) if (!c.exited) c.proc.kill('SIGKILL');
+      });
+    }
+    const args = ['-r', 'ts-node/register/transpile-only'];
+    if (cpuProfDir) args.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
+    args.push(entry);
+    this.proc = spawn(process.execPath, args, { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    Child.live.add(this);
+    const keep = (b: Buffer) => (this.output = (this.output + b.toString('utf8')).slice(-20_000));
+    this.proc.stdout!.on('data', keep);
+    this.proc.stderr!.on('data', keep);
+    this.exitedP = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => {
+        this.exited = { code, signal };
+        Child.live.delete(this);
+        resolve();
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** The first IPC message matching `pick`, or an error when the child exits first or the time runs out. */
+  message<T>(pick: (m: any) => boolean, timeoutMs: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${timeoutMs / 1000} s; output:\n${this.output}`)), timeoutMs);
+      const onMessage = (m: unknown) => {
+        if (!pick(m)) return;
+        clearTimeout(timer);
+        this.proc.off('message', onMessage);
+        resolve(m as T);
+      };
+      this.proc.on('message', onMessage);
+      void this.exitedP.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${what}: the process exited (${JSON.stringify(this.exited)}); output:\n${this.output}`));
+      });
+    });
+  }
+
+  /** SIGTERM (a worker finishes its running jobs and closes), SIGKILL after 20 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
+    await this.exitedP;
+    clearTimeout(timer);
+  }
+}
+
+interface Progress {
+  total: number;
+  queued: number;
+  rendering: number;
+  ready: number;
+  failed: number;
+  revoked: number;
+}
+
+/** SQLite datetime text (UTC, as TypeORM writes it) → Date. */
+const sqliteDate = (v: string | null): Date | null => (v === null ? null : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`));
+
+/**
+ * Every certificate's facts, read in one query — the same fields loadFacts (certificate-facts.ts) reads per
+ * certificate: the award, the worker and employer, the competition and its organization.
+ */
+function readFacts(sqlitePath: string, competitionId: string, publicBaseUrl: string): Array<CertificateFacts & { sha256: string | null }> {
+  const db = new Database(sqlitePath, { readonly: true });
+  db.pragma('busy_timeout = 10000');
+  const rows = db
+    .prepare(
+      `SELECT c.id AS id, c.serial AS serial, c.verification_code AS code, c.created_at AS created_at, c.sha256 AS sha256,
+              a.id AS award_id, a.type AS type, a.level AS level, a.rank AS rank, a.total AS total, a.issued_at AS issued_at,
+              w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS competition_level,
+              k.organization_id AS issuer_id, io.name AS issuer
+         FROM certificates c
+         JOIN awards a ON a.id = c.award_id
+         JOIN workers w ON w.id = a.worker_id
+         JOIN competitions k ON k.id = a.competition_id
+         LEFT JOIN organizations eo ON eo.id = w.employer_org_id
+         LEFT JOIN organizations io ON io.id = k.organization_id
+        WHERE c.competition_id = ?
+        ORDER BY c.serial`,
+    )
+    .all(competitionId) as Array<Record<string, any>>;
+  db.close();
+  return rows.map((r) => ({
+    certificateId: r.id,
+    serial: r.serial,
+    verifyUrl: `${publicBaseUrl}/verify/${r.code}`,
+    award: { id: r.award_id, type: r.type, level: r.level, rank: r.rank === null ? null : Number(r.rank), total: Number(r.total), issuedAt: sqliteDate(r.issued_at) ?? sqliteDate(r.created_at)! },
+    recipient: { name: r.name, employer: r.employer ?? null },
+    competition: { id: r.competition_id, title: r.title, level: r.competition_level },
+    issuer: { id: r.issuer_id, name: r.issuer ?? '' },
+    sha256: r.sha256,
+  }));
+}
+
+interface PipelineRun {
+  /** Date.now() when the finalize request was sent (timestamps in the database are compared with it). */
+  requestedAt: number;
+  awards: number;
+  finalizeMs: number;
+  totalMs: number;
+  firstReadyMs: number;
+  last: Progress;
+  stalled: boolean;
+  workerMem: Array<{ peakMiB: number; currentMiB: number } | undefined>;
+  workerCpu: number[];
+  apiCpu: number;
+  apiMem?: { peakMiB: number; currentMiB: number };
+  polls: number;
+  /** Sum of the progress requests' durations, as this process saw them. */
+  pollMs: number;
+  windowLoad: string;
+}
+
+interface Statements {
+  total: number;
+  statements: Array<{ n: number; sql: string }>;
+}
+
+/** BENCH_PROFILE: CPU profiles and SQL statement counts of the API and every worker over exactly the pipeline's window. */
+async function startDiagnostics(api: Api, workers: Child[]): Promise<void> {
+  await Promise.all([api.call('POST', '/bench/profile/start', { expect: 200 }), api.call('POST', '/bench/queries/start', { expect: 200 })]);
+  await Promise.all(
+    workers.map((w) => {
+      const started = w.message((m) => m?.diagnosing, 10_000, 'worker profiler start');
+      w.proc.send({ diag: 'start' });
+      return started;
+    }),
+  );
+}
+
+async function stopDiagnostics(api: Api, workers: Child[], dir: string, units: number): Promise<void> {
+  const apiQueries = await api.call<Statements>('POST', '/bench/queries/stop', { expect: 200 });
+  const { file } = await api.call<{ file: string }>('POST', '/bench/profile/stop', { body: { dir }, expect: 200 });
+  const fromWorkers = await Promise.all(
+    workers.map((w) => {
+      const done = w.message<{ diagnosed: { file: string; queries: Statements; phases: Array<{ name: string; n: number; ms: number; maxMs: number }>; loopDelay: { p50: number; p99: number; max: number } | null } }>((m) => m?.diagnosed, 60_000, 'worker profiler stop');
+      w.proc.send({ diag: 'stop', dir });
+      return done;
+    }),
+  );
+  const show = (who: string, profile: string | null, q: Statements) => {
+    out(`-- ${who}: CPU profile over the pipeline's window: ${profile}`);
+    if (profile) summarizeCpuProfile(profile, 25).forEach((l) => out('  ' + l));
+    out(`-- ${who}: SQL statements per certificate (${units}): ${fmt(q.total / units, 2)}`);
+    for (const st of q.statements.slice(0, 20)) out(`  ${fmt(st.n / units, 2).padStart(6)}  ${st.sql.length > 200 ? st.sql.slice(0, 200) + '…' : st.sql}`);
+  };
+  show('API', file, apiQueries);
+  fromWorkers.forEach((d, i) => {
+    show(`worker ${i + 1}`, d.diagnosed.file, d.diagnosed.queries);
+    out(`-- worker ${i + 1}: wall time of the steps (calls, mean, max; concurrent jobs overlap)`);
+    for (const ph of d.diagnosed.phases) out(`  ${ph.name}: ${ph.n} calls, mean ${fmt(ph.ms / ph.n, 1)} ms, max ${fmt(ph.maxMs)} ms`);
+    const l = d.diagnosed.loopDelay;
+    if (l) out(`  event-loop delay: p50 ${fmt(l.p50, 1)} ms, p99 ${fmt(l.p99, 1)} ms, max ${fmt(l.max)} ms`);
+  });
+}
+
+async function runPipeline(server: ChildServer, s: Setup, workers: Child[], profileDir?: string): Promise<PipelineRun> {
+  const api = new Api(server.baseUrl);
+  if (profileDir) await startDiagnostics(api, workers);
+  const progressPath = `/api/competitions/${s.competitionId}/certificates/progress`;
+  const cpu0 = workers.map((w) => cpuSeconds(w.pid));
+  const apiCpu0 = cpuSeconds(server.pid);
+  const requestedAt = Date.now();
+  const t0 = process.hrtime.bigint();
+  await api.call('POST', `/api/competitions/${s.competitionId}/transitions`, { token: s.adminToken, body: { to: 'finalized', force: true }, expect: 200 });
+  const finalizeMs = since(t0);
+  const db = new Database(server.config.database.sqlitePath, { readonly: true });
+  db.pragma('busy_timeout = 10000');
+  const awards = db.prepare("SELECT COUNT(*) FROM awards WHERE competition_id = ? AND status = 'issued'").pluck().get(s.competitionId) as number;
+  db.close();
+  let last: Progress = { total: 0, queued: 0, rendering: 0, ready: 0, failed: 0, revoked: 0 };
+  let firstReadyMs = NaN;
+  let lastChange = Date.now();
+  let polls = 0;
+  let pollMs = 0;
+  let stalled = false;
+  for (;;) {
+    const tp = process.hrtime.bigint();
+    const p = await api.call<Progress>('GET', progressPath, { token: s.organizerToken });
+    pollMs += since(tp);
+    polls++;
+    if (p.ready > 0 && Number.isNaN(firstReadyMs)) firstReadyMs = since(t0);
+    if (p.ready !== last.ready || p.failed !== last.failed) lastChange = Date.now();
+    last = p;
+    if (p.total >= awards && p.ready + p.failed + p.revoked >= awards) break;
+    if (Date.now() - lastChange > STALL_MS) {
+      stalled = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const totalMs = since(t0);
+  const workerMem = workers.map((w) => procMemory(w.pid));
+  const workerCpu = workers.map((w, i) => cpuSeconds(w.pid) - cpu0[i]);
+  const apiCpu = cpuSeconds(server.pid) - apiCpu0;
+  if (profileDir) await stopDiagnostics(api, workers, profileDir, last.ready);
+  return {
+    requestedAt,
+    awards,
+    finalizeMs,
+    totalMs,
+    firstReadyMs,
+    last,
+    stalled,
+    workerMem,
+    workerCpu,
+    apiCpu,
+    apiMem: server.memory(),
+    polls,
+    pollMs,
+    windowLoad: loadAverage(),
+  };
+}
+
+
+interface BaselineRun {
+  n: number;
+  wallMs: number;
+  bytes: number;
+  renderMs: number;
+  mem: Array<{ peakMiB: number; currentMiB: number } | undefined>;
+  cpu: number[];
+  startLoad: string;
+  endLoad: string;
+}
+
+/** The renderer alone on WORKERS processes, CONCURRENCY at a time each, over the pipeline's own facts. */
+async function runBaseline(server: ChildServer, facts: CertificateFacts[], dir: string, outDir: string): Promise<BaselineRun> {
+  const parts: CertificateFacts[][] = Array.from({ length: WORKERS }, () => []);
+  facts.forEach((f, i) => parts[i % WORKERS].push(f));
+  const children = parts.map((part, i) => {
+    const file = path.join(dir, `facts-${i}.json`);
+    fs.writeFileSync(file, JSON.stringify(part));
+    return new Child(RENDER_ALONE_ENTRY, { ...server.env, BENCH_FACTS_FILE: file, BENCH_OUT_DIR: outDir, BENCH_CONCURRENCY: String(CONCURRENCY) });
+  });
+  try {
+    await Promise.all(children.map((c) => c.message((m) => m?.ready, 90_000, 'renderer-alone process start')));
+    const startLoad = loadAverage();
+    const t0 = process.hrtime.bigint();
+    const done = children.map((c) => c.message<RenderAloneDone>((m) => m?.done, 60 * 60_000, 'renderer-alone run'));
+    for (const c of children) c.proc.send({ go: true });
+    const results = await Promise.all(done);
+    const wallMs = since(t0);
+    return {
+      n: results.reduce((a, r) => a + r.n, 0),
+      wallMs,
+      bytes: results.reduce((a, r) => a + r.bytes, 0),
+      renderMs: results.reduce((a, r) => a + r.renderMs, 0),
+      mem: results.map((r) => ({ peakMiB: r.peakMiB, currentMiB: NaN })),
+      cpu: results.map((r) => r.cpuSeconds),
+      startLoad,
+      endLoad: loadAverage(),
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+interface Verification {
+  lines: string[];
+  ready: number;
+  meanBytes: number;
+}
+
+/** Exactly one ready certificate per issued award, distinct serials, every PDF stored with its sha256, signatures valid. */
+function verify(server: ChildServer, competitionId: string, requestedAt: number): Verification {
+  const db = new Database(server.config.database.sqlitePath, { readonly: true });
+  db.pragma('busy_timeout = 10000');
+  const one = (sql: string) => db.prepare(sql).pluck().get(competitionId) as number;
+  const awards = one("SELECT COUNT(*) FROM awards WHERE competition_id = ? AND status = 'issued'");
+  const certificates = one('SELECT COUNT(*) FROM certificates WHERE competition_id = ?');
+  const ready = one("SELECT COUNT(*) FROM certificates WHERE competition_id = ? AND status = 'ready'");
+  const serials = one('SELECT COUNT(DISTINCT serial) FROM certificates WHERE competition_id = ?');
+  const awardsWithCertificate = one("SELECT COUNT(DISTINCT award_id) FROM certificates WHERE competition_id = ? AND status = 'ready'");
+  const attempts = one('SELECT COALESCE(SUM(attempts), 0) FROM certificates WHERE competition_id = ?');
+  const outbox = db.prepare("SELECT COUNT(*) AS n, SUM(sent_at IS NOT NULL) AS sent, SUM(attempts > 1) AS retried FROM outbox_events WHERE type = 'certificate.render'").get() as { n: number; sent: number; retried: number };
+  const errors = db.prepare("SELECT last_error FROM certificates WHERE competition_id = ? AND status <> 'ready' AND last_error IS NOT NULL LIMIT 3").pluck().all(competitionId) as string[];
+  const stored = db.prepare("SELECT file_key, sha256 FROM certificates WHERE competition_id = ? AND status = 'ready'").all(competitionId) as Array<{ file_key: string; sha256: string }>;
+  const medals = one("SELECT COUNT(*) FROM awards WHERE competition_id = ? AND type = 'may_day_medal'");
+  const span = (sql: string, arg?: string) => {
+    const r = (arg === undefined ? db.prepare(sql).get() : db.prepare(sql).get(arg)) as { a: string | null; b: string | null };
+    const at = (v: string | null) => (v === null ? NaN : (sqliteDate(v)!.getTime() - requestedAt) / 1000);
+    return `${fmt(at(r.a), 1)}–${fmt(at(r.b), 1)} s`;
+  };
+  const timeline = `  timeline after the finalize request: outbox events sent to BullMQ at ${span("SELECT MIN(sent_at) AS a, MAX(sent_at) AS b FROM outbox_events WHERE type = 'certificate.render'")}, certificates rendered at ${span('SELECT MIN(rendered_at) AS a, MAX(rendered_at) AS b FROM certificates WHERE competition_id = ?', competitionId)}`;
+  db.close();
+  let bytes = 0;
+  let missing = 0;
+  for (const r of stored) {
+    try {
+      bytes += fs.statSync(path.join(server.config.varDir, 'files', r.file_key)).size;
+    } catch {
+      missing++;
+    }
+  }
+  // Signatures of a sample (first, middle, last), read back out of the stored PDFs as a verifier would.
+  const signer = new CertificateSigner(server.config.certificates.signingSeed);
+  const sample = stored.length ? [...new Set([0, Math.floor(stored.length / 2), stored.length - 1])].map((i) => stored[i]) : [];
+  const validSignatures = sample.filter((r) => {
+    const proof = extractProof(fs.readFileSync(path.join(server.config.varDir, 'files', r.file_key)));
+    return !!proof && verifySignature(proof.payload, proof.signature, signer.publicKey);
+  }).length;
+  const ok = ready === awards && certificates === awards && serials === certificates && awardsWithCertificate === awards && missing === 0 && validSignatures === sample.length;
+  const lines = [
+    `check: ${awards} issued awards (${medals} May-Day medals, the rest merit), ${certificates} certificates, ${ready} ready, ${awardsWithCertificate} awards with a ready certificate, ${serials} distinct serials, ${missing} PDFs missing, ${validSignatures}/${sample.length} sampled signatures valid: ${ok ? 'OK' : 'FAILED'}`,
+    `  render attempts ${attempts} for ${certificates} certificates (${attempts - certificates} re-renders); outbox: ${outbox.n} certificate events, ${outbox.sent} sent, ${outbox.retried} delivered after a failed attempt`,
+  ];
+  lines.push(timeline);
+  if (errors.length) lines.push(`  errors: ${errors.map((e) => e.slice(0, 200)).join(' | ')}`);
+  return { lines, ready, meanBytes: stored.length ? bytes / (stored.length - missing) : NaN };
+}
+
+const pct = (x: number) => `${fmt(100 * x, 1)} %`;
+
+export async function certificatesBench(): Promise<void> {
+  out(`${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process`);
+  const rnd = prng(20260501);
+  const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-profile-')) : undefined;
+  const server = await ChildServer.start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-certs-'));
+  const workers: Child[] = [];
+  try {
+    // ── seeding: not measured ───────────────────────────────────────────────
+    const tSeed = process.hrtime.bigint();
+    const s = await seed(server, rnd);
+    out(`seeding, not measured: ${fmt(since(tSeed) / 1000, 1)} s (organizations, users, competition and its transitions through the API; ${ENTRIES} workers, entries, marks and standings inserted directly; locked and published through the API)`);
+
+    const workerEnv = { ...server.env, CERT_WORKER_CONCURRENCY: String(CONCURRENCY) };
+    for (let i = 0; i < WORKERS; i++) workers.push(new Child(WORKER_ENTRY, workerEnv));
+    const tBoot = process.hrtime.bigint();
+    await Promise.all(workers.map((w) => w.message((m) => m?.ready, 90_000, 'worker start')));
+    out(`${WORKERS} worker processes up in ${fmt(since(tBoot) / 1000, 1)} s, waiting for jobs; load average ${loadAverage()}`);
+
+    // ── the pipeline: finalize → outbox → BullMQ → workers → ready ──────────
+    const p = await runPipeline(server, s, workers, profileDir);
+    out(`finalize request (final results, ${p.awards} awards, their certificates with serials and ${p.awards} outbox events in one transaction): ${fmt(p.finalizeMs)} ms`);
+    out(
+      `pipeline: ${p.last.ready} of ${p.awards} certificates ready ${fmt(p.totalMs / 1000, 1)} s after the finalize request (first at ${fmt(p.firstReadyMs / 1000, 1)} s; ${p.last.failed} failed, ${p.last.queued} queued, ${p.last.rendering} rendering${p.stalled ? `; STALLED: none ready for ${STALL_MS / 1000} s` : ''}); load average ${p.windowLoad} at the end`,
+    );
+    out(`  progress polled ${p.polls} times every ${POLL_MS} ms, ${fmt(p.pollMs / Math.max(1, p.polls), 1)} ms per request on average`);
+    await Promise.all(workers.map((w) => w.stop()));
+    const failedJobs = workers.flatMap((w) => w.log.split('\n').filter((l) => l.includes('job failed') || l.includes('certificate not rendered')));
+    if (failedJobs.length) out(`  worker warnings: ${failedJobs.length} job failures or unrendered certificates logged (each retried by BullMQ), e.g. ${failedJobs[0].slice(0, 400)}`);
+    if (workers.some((w) => w.exited?.code !== 0)) out(`  WARNING: worker exits ${JSON.stringify(workers.map((w) => w.exited))}; last output: ${workers.map((w) => w.log.slice(-500)).join(' | ')}`);
+
+    const v = verify(server, s.competitionId, p.requestedAt);
+    const facts = readFacts(server.config.database.sqlitePath, s.competitionId, server.config.publicBaseUrl);
+    v.lines.forEach(out);
+
+    // ── baseline: the renderer alone, same processes, same facts ────────────
+    const outDir = path.join(dir, 'baseline-files');
+    const b = await runBaseline(
+      server,
+      facts.filter((f) => f.sha256).map(({ sha256: _s, ...f }) => f),
+      dir,
+      outDir,
+    );
+    let identical = 0;
+    for (const f of facts) {
+      if (!f.sha256) continue;
+      try {
+        const data = fs.readFileSync(path.join(outDir, 'certificates', `${f.serial}.pdf`));
+        if (createHash('sha256').update(data).digest('hex') === f.sha256) identical++;
+      } catch {
+        // not rendered
+      }
+    }
+    out(
+      `renderer alone (CertificateRenderService.renderPdf + FileStore.put, no database or queue), ${WORKERS} processes × ${CONCURRENCY} at a time, the same ${b.n} certificates: ${fmt(b.wallMs / 1000, 1)} s; ${identical} of ${b.n} PDFs byte-identical to the pipeline's; load average ${b.startLoad} at the start, ${b.endLoad} at the end`,
+    );
+
+    // ── figures ─────────────────────────────────────────────────────────────
+    const n = p.last.ready;
+    const pipelineRate = n / (p.totalMs / 1000);
+    const afterFinalizeRate = n / ((p.totalMs - p.finalizeMs) / 1000);
+    const baselineRate = b.n / (b.wallMs / 1000);
+    const overhead = 1 - pipelineRate / baselineRate;
+    const goal = (TARGET.seconds * ENTRIES) / TARGET.forEntries;
+    out(`pipeline PDFs/s (from the finalize request): ${fmt(pipelineRate, 1)}`);
+    out(`renderer-alone PDFs/s: ${fmt(baselineRate, 1)}  (${fmt(b.renderMs / b.n, 1)} ms of renderPdf per PDF, summed over concurrent renders)`);
+    out(`queue overhead 1 − pipeline/renderer: ${pct(overhead)} ${target(100 * overhead, '<=', TARGET.overheadPct, ' %')}`);
+    out(`  after the finalize answer only (outbox, queue, workers): ${fmt(afterFinalizeRate, 1)} PDFs/s, overhead ${pct(1 - afterFinalizeRate / baselineRate)}`);
+    out(
+      `total time: ${fmt(p.totalMs / 1000, 1)} s ${target(p.totalMs / 1000, '<=', Math.round(goal * 10) / 10, ' s')}${ENTRIES === TARGET.forEntries ? '' : ` (the target of ${TARGET.seconds} s for ${TARGET.forEntries}, scaled to ${ENTRIES})`}`,
+    );
+    out(`finalize request: ${fmt(p.finalizeMs)} ms (${pct(p.finalizeMs / p.totalMs)} of the total)`);
+    out(`PDF size: mean ${fmt(v.meanBytes)} bytes (renderer alone: ${fmt(b.bytes / b.n)} bytes)`);
+    const cpuPipeline = p.workerCpu.reduce((a, x) => a + x, 0);
+    const cpuBaseline = b.cpu.reduce((a, x) => a + x, 0);
+    out(
+      `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 1)} ms + API ${fmt((1000 * p.apiCpu) / n, 1)} ms (finalize, outbox dispatch, progress) vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 1)} ms; ratio (workers+API)/renderer ${fmt((cpuPipeline + p.apiCpu) / n / (cpuBaseline / b.n), 2)}`,
+    );
+    out(`worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}; API during the pipeline: ${mib(p.apiMem)}`);
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    const mem = await server.stop();
+    if (mem) out(`API peak RSS over the whole run (VmHWM, setup included): ${mib(mem)}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (profileDir) out(`CPU profiles (BENCH_PROFILE=1, kept): ${profileDir}`);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Baseline child of `npm run bench:certificates`: the renderer alone, in a process of its own. The same
+ * code the certificate job runs between its two database steps — CertificateRenderService.renderPdf
+ * (template, canonical JSON, Ed25519 signature, QR code, PDF) and FileStore.put (write, rename, sha256) —
+ * over certificate facts read from a file, with no database and no queue.
+ *
+ * Protocol (IPC): the parent gives BENCH_FACTS_FILE (JSON array of CertificateFacts), BENCH_OUT_DIR and
+ * BENCH_CONCURRENCY in the environment (plus the server's VAR_DIR, so the signing key and fonts are the
+ * same). The child parses the fonts (what a worker does at boot), sends {ready}, waits for {go}, renders
+ * every certificate of its file `BENCH_CONCURRENCY` at a time, and sends {done, n, bytes, ms, renderMs, cpuSeconds, peakMiB}.
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import { loadConfig } from '../../src/config/load-config';
+import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
+import { certificateFileKey } from '../../src/modules/certificates/certificates.queue';
+import type { CertificateFacts } from '../../src/modules/certificates/render/certificate-payload';
+import { CertificateSigner } from '../../src/modules/certificates/render/signing';
+import { LocalFileStore } from '../../src/modules/files/file-store';
+
+export interface RenderAloneDone {
+  done: true;
+  n: number;
+  bytes: number;
+  /** Wall time from {go} to the last file stored. */
+  ms: number;
+  /** Sum of renderPdf durations (without the file store). */
+  renderMs: number;
+  /** CPU time (user + system) of this process from {go} to the end, in seconds. */
+  cpuSeconds: number;
+  /** Peak resident set of this process (maxRSS, boot included), in MiB. */
+  peakMiB: number;
+}
+
+/** Facts come as JSON: dates are revived. */
+export function reviveFacts(raw: string): CertificateFacts[] {
+  return (JSON.parse(raw) as CertificateFacts[]).map((f) => ({ ...f, award: { ...f.award, issuedAt: new Date(f.award.issuedAt) } }));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const facts = reviveFacts(fs.readFileSync(process.env.BENCH_FACTS_FILE!, 'utf8'));
+  const concurrency = Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 1));
+  const files = new LocalFileStore(process.env.BENCH_OUT_DIR!);
+  // The database is never touched by renderPdf; FileStore.put is called as the job calls it.
+  const renderer = new CertificateRenderService(undefined as never, new CertificateSigner(config.certificates.signingSeed), files, config);
+  void renderer.fonts.primary; // as CertificateRenderHandler.onApplicationBootstrap does in a worker
+  await new Promise<void>((resolve) => {
+    process.on('message', (m: { go?: boolean }) => m?.go && resolve());
+    process.send!({ ready: true });
+  });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let next = 0;
+  let bytes = 0;
+  let renderMs = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < facts.length) {
+        const f = facts[next++];
+        const r0 = performance.now();
+        const out = await renderer.renderPdf(f);
+        renderMs += performance.now() - r0;
+        await files.put(certificateFileKey(f.serial), out.pdf);
+        bytes += out.pdf.length;
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const done: RenderAloneDone = { done: true, n: facts.length, bytes, ms: performance.now() - t0, renderMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: process.resourceUsage().maxRSS / 1024 };
+  process.send!(done, () => process.exit(0));
+}
+
+main().catch((e) => {
+  process.stderr.write(`render-alone failed: ${(e as Error).stack}\n`);
+  process.exit(1);
+});

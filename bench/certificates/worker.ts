@@ -1,0 +1,139 @@
+/**
+ * A certificate worker process of `npm run bench:certificates`: src/worker.ts (AppModule with workers, no
+ * HTTP) that also tells its parent over IPC when it is up, so that the measured window starts with every
+ * worker waiting for jobs. Configured by the environment like src/worker.ts (the parent passes the bench
+ * server's VAR_DIR, SQLITE_PATH, QUEUE_PREFIX and CERT_WORKER_CONCURRENCY).
+ *
+ * BENCH_PROFILE diagnostics over exactly the measured window, on IPC messages from the parent:
+ * `{diag: 'start'}` starts the V8 sampling profiler (node:inspector) and counts SQL statements;
+ * `{diag: 'stop', dir}` writes the .cpuprofile into dir and answers `{diagnosed: {file, queries, phases, loopDelay}}`:
+ * also where a job's time goes (wall time of each step, summed over jobs: the database steps include waiting
+ * for the in-process serial lock and for SQLite's write lock held by another process) and the event loop's
+ * delay (a synchronous SQLite call waiting out a busy lock blocks the whole process).
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import * as fs from 'node:fs';
+import { Session } from 'node:inspector';
+import * as path from 'node:path';
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Job } from 'bullmq';
+import { Logger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { exitAfterFailedBoot, installShutdown } from '../../src/common/shutdown';
+import { loadConfigOrExit } from '../../src/config/load-config';
+import { Db } from '../../src/database/db.service';
+import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
+import { LocalFileStore } from '../../src/modules/files/file-store';
+
+type Runner = { query(q: string, ...rest: unknown[]): Promise<unknown> };
+
+function post(session: Session, method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+export interface Phase {
+  n: number;
+  ms: number;
+  maxMs: number;
+}
+
+/** Wall time of a prototype method's calls (promises awaited), summed while `on()`. */
+function timeMethod(proto: object, name: string, phases: Map<string, Phase>, label: string, on: () => boolean): void {
+  const original = (proto as Record<string, (...a: unknown[]) => unknown>)[name];
+  (proto as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+    if (!on()) return original.apply(this, args);
+    const t0 = performance.now();
+    const done = () => {
+      const ms = performance.now() - t0;
+      const p = phases.get(label) ?? { n: 0, ms: 0, maxMs: 0 };
+      p.n++;
+      p.ms += ms;
+      p.maxMs = Math.max(p.maxMs, ms);
+      phases.set(label, p);
+    };
+    const r = original.apply(this, args);
+    if (r && typeof (r as Promise<unknown>).then === 'function') return (r as Promise<unknown>).finally(done);
+    done();
+    return r;
+  };
+}
+
+/** Profiler and statement counter of this process, driven by the parent. */
+function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Promise<void> {
+  let session: Session | undefined;
+  let counting = false;
+  const counts = new Map<string, number>();
+  let patched = false;
+  const phases = new Map<string, Phase>();
+  let loop: IntervalHistogram | undefined;
+  const patch = () => {
+    if (patched) return;
+    patched = true;
+    const on = () => counting;
+    timeMethod(CertificateRenderService.prototype, 'render', phases, 'job: CertificateRenderService.render (all of it)', on);
+    timeMethod(CertificateRenderService.prototype, 'renderPdf', phases, '  renderPdf (template, signature, QR, PDF)', on);
+    timeMethod(LocalFileStore.prototype, 'put', phases, '  FileStore.put', on);
+    timeMethod(Db.prototype, 'transaction', phases, '  Db.transaction (claim: certificate and facts, status rendering; outbox claims)', on);
+    timeMethod(Db.prototype, 'run', phases, '  Db.run (status ready; outbox marks)', on);
+    timeMethod(Job.prototype, 'updateProgress', phases, '  job.updateProgress (Redis)', on);
+    const proto = Object.getPrototypeOf(ds.createQueryRunner()) as Runner;
+    const query = proto.query;
+    proto.query = function (this: Runner, q: string, ...rest: unknown[]) {
+      if (counting) {
+        const key = q.replace(/(\?|\$\d+)(\s*,\s*(\?|\$\d+))+/g, '?…').replace(/\s+/g, ' ');
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return query.call(this, q, ...rest);
+    };
+  };
+  return async (m) => {
+    if (m.diag === 'start') {
+      patch();
+      counts.clear();
+      phases.clear();
+      loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      counting = true;
+      session = new Session();
+      session.connect();
+      await post(session, 'Profiler.enable');
+      await post(session, 'Profiler.setSamplingInterval', { interval: 250 });
+      await post(session, 'Profiler.start');
+      process.send?.({ diagnosing: true });
+    } else if (m.diag === 'stop' && m.dir) {
+      counting = false;
+      loop?.disable();
+      const loopDelay = loop ? { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } : null;
+      let file: string | null = null;
+      if (session) {
+        const { profile } = (await post(session, 'Profiler.stop')) as { profile: unknown };
+        session.disconnect();
+        session = undefined;
+        file = path.join(m.dir, `worker-${process.pid}.cpuprofile`);
+        fs.writeFileSync(file, JSON.stringify(profile));
+      }
+      const statements = [...counts].sort((a, b) => b[1] - a[1]).map(([sql, n]) => ({ n, sql }));
+      process.send?.({ diagnosed: { file, queries: { total: statements.reduce((a, s) => a + s.n, 0), statements }, phases: [...phases].map(([name, p]) => ({ name, ...p })), loopDelay } });
+    }
+  };
+}
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  const shutdown = installShutdown(15_000);
+  try {
+    const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, workers: true }), { bufferLogs: true, abortOnError: false });
+    ctx.useLogger(ctx.get(Logger));
+    shutdown.attach(ctx);
+    await ctx.init();
+    const diag = diagnostics(ctx.get(DataSource));
+    process.on('message', (m: { diag?: string; dir?: string }) => void diag(m).catch((e: Error) => process.stderr.write(`diagnostics failed: ${e.message}\n`)));
+    process.send?.({ ready: true });
+  } catch (e) {
+    await exitAfterFailedBoot(shutdown, 'bench worker', e);
+  }
+}
+
+void bootstrap();
