@@ -538,7 +538,9 @@ function verify(server: ChildServer, competitionId: string, requestedAt: number)
 const pct = (x: number) => `${fmt(100 * x, 1)} %`;
 
 export async function certificatesBench(): Promise<void> {
-  out(`${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process`);
+  out(
+    `${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process${process.env.BENCH_CERT_EXPERIMENT ? `; EXPERIMENT in the workers: ${process.env.BENCH_CERT_EXPERIMENT}` : ''}`,
+  );
   const rnd = prng(20260501);
   const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-profile-')) : undefined;
   const server = await ChildServer.start();

@@ -26,6 +26,11 @@ import { loadConfigOrExit } from '../../src/config/load-config';
 import { Db } from '../../src/database/db.service';
 import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { LocalFileStore } from '../../src/modules/files/file-store';
+import * as certificateFacts from '../../src/modules/certificates/certificate-facts';
+import type { Certificate } from '../../src/modules/certificates/certificate.entity';
+import type { CertificateFacts } from '../../src/modules/certificates/render/certificate-payload';
+import { OutboxDispatcher } from '../../src/modules/queue/outbox.dispatcher';
+import type { EntityManager } from 'typeorm';
 
 type Runner = { query(q: string, ...rest: unknown[]): Promise<unknown> };
 
@@ -120,7 +125,45 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
   };
 }
 
+/**
+ * BENCH_CERT_EXPERIMENT (comma-separated), to size a proposed change before it is made in src/:
+ * `no-progress` makes job.updateProgress a no-op (the render job reports progress 4 times, each a Redis round trip);
+ * `raw-facts` replaces loadFacts (5 TypeORM entity reads per job) by one SQL join of the needed columns (SQLite);
+ * `no-dispatch` leaves the outbox to the API: the workers' OutboxDispatcher does not start.
+ */
+function experiments(): string[] {
+  const list = (process.env.BENCH_CERT_EXPERIMENT ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.includes('no-progress')) Job.prototype.updateProgress = () => Promise.resolve();
+  if (list.includes('no-dispatch')) OutboxDispatcher.prototype.onApplicationBootstrap = () => undefined;
+  if (list.includes('raw-facts')) {
+    const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`));
+    (certificateFacts as { loadFacts: unknown }).loadFacts = async (m: EntityManager, c: Certificate, publicBaseUrl: string): Promise<CertificateFacts | undefined> => {
+      const rows = (await m.query(
+        `SELECT a.id AS award_id, a.type, a.level, a.rank, a.total, a.issued_at, w.name, eo.name AS employer, k.id AS competition_id, k.title,
+                k.level AS competition_level, k.organization_id AS issuer_id, io.name AS issuer
+           FROM awards a JOIN workers w ON w.id = a.worker_id JOIN competitions k ON k.id = a.competition_id
+           LEFT JOIN organizations eo ON eo.id = w.employer_org_id LEFT JOIN organizations io ON io.id = k.organization_id
+          WHERE a.id = ?`,
+        [c.awardId],
+      )) as Array<Record<string, any>>;
+      const r = rows[0];
+      if (!r) return undefined;
+      return {
+        certificateId: c.id,
+        serial: c.serial,
+        verifyUrl: certificateFacts.verifyUrlOf(publicBaseUrl, c.verificationCode),
+        award: { id: r.award_id, type: r.type, level: r.level, rank: r.rank === null ? null : Number(r.rank), total: Number(r.total), issuedAt: date(r.issued_at) ?? c.createdAt },
+        recipient: { name: r.name, employer: r.employer ?? null },
+        competition: { id: r.competition_id, title: r.title, level: r.competition_level },
+        issuer: { id: r.issuer_id, name: r.issuer ?? '' },
+      };
+    };
+  }
+  return list;
+}
+
 async function bootstrap(): Promise<void> {
+  experiments();
   const config = loadConfigOrExit();
   const shutdown = installShutdown(15_000);
   try {
