@@ -19,6 +19,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** Highest VmRSS of `samplePid` seen during the window (sampled every 200 ms), MiB. */
   peakRssMiB?: number;
+  /** Latencies of the requests sent inside the window, ascending (ms). */
+  latencies: number[];
 }
 
 export interface LoadOptions {
@@ -118,7 +120,55 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     max: round(latencies[latencies.length - 1] ?? NaN),
     statusCodes,
     peakRssMiB,
+    latencies,
   };
+}
+
+/** Several windows of the same load as one: counts and seconds summed, percentiles over all their requests. */
+export function combine(rs: LoadResult[]): LoadResult {
+  const latencies = rs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const sum = (f: (r: LoadResult) => number) => rs.reduce((n, r) => n + f(r), 0);
+  const statusCodes: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+  const seconds = sum((r) => r.seconds);
+  const responses = sum((r) => r.responses);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const peaks = rs.map((r) => r.peakRssMiB).filter((x): x is number => x !== undefined);
+  return {
+    responses,
+    ok: sum((r) => r.ok),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    seconds,
+    rps: responses / seconds,
+    p50: round(percentile(latencies, 0.5)),
+    p99: round(percentile(latencies, 0.99)),
+    max: round(latencies[latencies.length - 1] ?? NaN),
+    statusCodes,
+    peakRssMiB: peaks.length ? Math.max(...peaks) : undefined,
+    latencies,
+  };
+}
+
+/**
+ * A figure and its baseline measured in alternating slices (a, b, a, b, …, `rounds` of each, each
+ * slice `seconds / rounds` long after its own warm-up): on a machine shared with other work, both
+ * meet the same changes of load, and their ratio means more than two windows one after the other.
+ */
+export async function alternating<A extends LoadResult, B extends LoadResult>(
+  rounds: number,
+  seconds: number,
+  a: (seconds: number) => Promise<A>,
+  b: (seconds: number) => Promise<B>,
+): Promise<{ a: A[]; b: B[] }> {
+  const out: { a: A[]; b: B[] } = { a: [], b: [] };
+  const slice = Math.max(1, seconds / rounds);
+  for (let i = 0; i < rounds; i++) {
+    out.a.push(await a(slice));
+    out.b.push(await b(slice));
+  }
+  return out;
 }
 
 export function describeLoad(r: LoadResult): string {

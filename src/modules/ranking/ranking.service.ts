@@ -29,6 +29,8 @@ const PUBLIC_STATUSES: CompetitionStatus[] = ['published', 'finalized'];
 /** Bounds staleness should an invalidation be missed (Redis down for a moment, a change not announced). */
 export const RANKING_TTL_MS = 30_000;
 const RANKING_CACHE_KEYS = 500;
+/** Callers whose roles are kept (see `rolesOf`); the least recently found go first. */
+const ROLE_CACHE_KEYS = 5_000;
 /** How long a competition row is kept: a change made by another process (status, visibility) shows within this. */
 export const COMPETITION_TTL_MS = 1_000;
 /** A comment line that keeps proxies from closing an idle event stream. */
@@ -92,6 +94,10 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
   private readonly competitionRows = new Map<string, { c: Competition; at: number }>();
   /** Bumped by every change of a competition row: a read that started before it keeps nothing. */
   private competitionEpoch = 0;
+  /** The caller's roles in a competition, found lately, by "<competitionId>|<userId>" (see `rolesOf`). */
+  private readonly roleRows = new Map<string, { c: Competition; token: string; roles: Set<CompetitionRole>; at: number }>();
+  /** Bumped by every panel change: a role lookup that started before it keeps nothing. */
+  private roleEpoch = 0;
   /** Competition rows changed by a transaction not yet committed, by its query runner. */
   private readonly pendingRows = new WeakMap<QueryRunner, Set<string | undefined>>();
 
@@ -203,13 +209,35 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
    */
   private async access(user: AuthUser | undefined, competitionId: string): Promise<{ competition: Competition; viewer: RankingViewer }> {
     const competition = await this.competition(competitionId);
-    const roles = user ? await this.competitions.rolesOf(user, competition) : new Set<CompetitionRole>();
+    const roles = user ? await this.rolesOf(user, competition) : new Set<CompetitionRole>();
     // An organizer who also sits on the panel sees names: the enrolment lists show them those anyway.
     if (roles.has('organizer')) return { competition, viewer: 'organizer' };
     if (competition.status === 'draft') throw DomainError.notFound('competition', 'COMPETITION_NOT_FOUND');
     if (roles.has('judge') || roles.has('chief_judge')) return { competition, viewer: 'judge' };
     if (PUBLIC_STATUSES.includes(competition.status)) return { competition, viewer: 'public' };
     throw new DomainError('not_found', 'RANKING_NOT_PUBLISHED', 'the ranking of this competition is public once its results are published');
+  }
+
+  /**
+   * CompetitionsService.rolesOf, kept as long as the competition row it was found for (at most
+   * COMPETITION_TTL_MS) and dropped by every panel change (a judge assigned: its STANDINGS_TOPIC event,
+   * from this process at once, from others through Redis). The key holds what the token says of the
+   * caller (roles, organization), so a new token with other roles looks again.
+   */
+  private async rolesOf(user: AuthUser, c: Competition): Promise<Set<CompetitionRole>> {
+    const key = `${c.id}|${user.id}`;
+    const token = `${user.roles.join(',')}|${user.organizationId ?? ''}`;
+    const hit = this.roleRows.get(key);
+    if (hit && hit.c === c && hit.token === token && Date.now() - hit.at < COMPETITION_TTL_MS) return hit.roles;
+    const epoch = this.roleEpoch;
+    const at = Date.now();
+    const roles = await this.competitions.rolesOf(user, c);
+    if (epoch === this.roleEpoch) {
+      this.roleRows.delete(key);
+      if (this.roleRows.size >= ROLE_CACHE_KEYS) this.roleRows.delete(this.roleRows.keys().next().value!);
+      this.roleRows.set(key, { c, token, roles, at });
+    }
+    return roles;
   }
 
   /**
@@ -244,6 +272,11 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
 
   private changed(payload: Record<string, unknown>): void {
     const competitionId = payload.competitionId;
+    if (payload.reason === 'panel' || typeof competitionId !== 'string') {
+      // Who is a judge of the competition may have changed.
+      this.roleEpoch++;
+      this.roleRows.clear();
+    }
     if (typeof competitionId !== 'string') return;
     this.cache.invalidate(competitionId);
     const feed = this.feeds.get(competitionId);

@@ -243,10 +243,12 @@ export class PanelService {
     // the scheme gives NULL, which the aggregate skips.
     const index = (column: string, n: number) => (n === 0 ? 'NULL' : `CASE ${column} ${Array.from({ length: n }, (_, i) => `WHEN ? THEN '${i}'`).join(' ')} END`);
     const triple = `${index('s.criterion_key', keys.length)} || ' ' || ${index('s.judge_user_id', judges.length)} || ' ' || CAST(s.value AS varchar(12))`;
-    const rows = await sql<{ id: string; marks: string | null }>(
+    // Per entry, through the scores' unique index (entry first): no sort of all the competition's marks.
+    const rows = await sql<{ id: string; marks: string | null; marked: boolean | number }>(
       m,
-      `SELECT s.enrolment_id AS id, ${pg ? `string_agg(${triple}, ' ')` : `group_concat(${triple}, ' ')`} AS marks FROM scores s ` +
-        `WHERE s.competition_id = ?${enrolmentIds ? ` AND s.enrolment_id IN (${placeholders(enrolmentIds.length)})` : ''} GROUP BY s.enrolment_id`,
+      `SELECT e.id AS id, (SELECT ${pg ? `string_agg(${triple}, ' ')` : `group_concat(${triple}, ' ')`} FROM scores s WHERE s.enrolment_id = e.id) AS marks, ` +
+        'EXISTS (SELECT 1 FROM scores s WHERE s.enrolment_id = e.id) AS marked FROM enrolments e ' +
+        `WHERE e.competition_id = ?${enrolmentIds ? ` AND e.id IN (${placeholders(enrolmentIds.length)})` : ''}`,
       [...keys, ...judges, competition.id, ...(enrolmentIds ?? [])],
     );
     const marksOf = new Map<string, Map<string, number[]>>();
@@ -277,7 +279,8 @@ export class PanelService {
       for (let i = 0; i < keys.length; i++) if (lists[i].length) byCriterion.set(keys[i], lists[i]);
       marksOf.set(r.id, byCriterion);
     }
-    return this.scored(m, competition, enrolmentIds ?? rows.map((r) => r.id), marksOf, !enrolmentIds);
+    // Without ids: every entry that has marks, counting or not (marks that stopped counting must leave its standing).
+    return this.scored(m, competition, enrolmentIds ?? rows.filter((r) => r.marked === true || r.marked === 1).map((r) => r.id), marksOf, !enrolmentIds);
   }
 
   /** Worker and employer of every entry of a competition, for recusal. */
