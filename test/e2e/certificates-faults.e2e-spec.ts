@@ -103,10 +103,12 @@ describe(`a certificate worker SIGKILLed mid-batch of 200 (${DB}, worker as a ch
     const serialAtIssue = new Map(issued.map((x) => [x.id, x.serial]));
 
     // Some, not all, rendered: then the worker dies without a chance to clean up.
+    const finalizedAt = Date.now();
     const before = await waitForProgress(t, organizer.token, c.id, (p) => p.ready >= 10, 120_000).catch((e: Error) => {
       throw new Error(`${e.message}\nworker stderr:\n${first.stderr()}\nstdout:\n${first.stdout()}`);
     });
     first.proc.kill('SIGKILL');
+    const killedAt = Date.now();
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
     const atKill = (await waitForProgress(t, organizer.token, c.id, () => true)) as Progress;
     const renderingAtKill = (await t.db.run((m) => m.find(Certificate, { where: { competitionId: c.id, status: 'rendering' } }))).map((x) => x.id);
@@ -116,17 +118,26 @@ describe(`a certificate worker SIGKILLed mid-batch of 200 (${DB}, worker as a ch
     await sleep(1000);
     expect((await waitForProgress(t, organizer.token, c.id, () => true)).ready).toBe(atKill.ready);
 
-    const killedAt = Date.now();
+    const firstRan = killedAt - finalizedAt;
     const second = launchWorker(env);
     children.push(second);
     let restDoneAt = 0; // when everything but the certificates caught mid-render was ready
-    const done = await waitForProgress(t, organizer.token, c.id, (p) => ((restDoneAt ||= p.ready >= N - renderingAtKill.length ? Date.now() : 0), p.ready + p.failed === N), 180_000).catch((e: Error) => {
+    const trace: string[] = [];
+    let traced = 0;
+    const done = await waitForProgress(t, organizer.token, c.id, (p) => {
+      restDoneAt ||= p.ready >= N - renderingAtKill.length ? Date.now() : 0;
+      if (Date.now() - traced >= 5000) {
+        traced = Date.now();
+        trace.push(`${Math.round((traced - killedAt) / 1000)}s:${p.ready}/${p.rendering}`);
+      }
+      return p.ready + p.failed === N;
+    }, 180_000).catch((e: Error) => {
       throw new Error(`${e.message}\nsecond worker stderr:\n${second.stderr()}\nstdout:\n${second.stdout()}`);
     });
     expect(done).toEqual({ total: N, queued: 0, rendering: 0, ready: N, failed: 0, revoked: 0 });
     console.log(
-      `[certificates-faults] ${DB}: ${N} entries seeded through the API in ${seededMs} ms; killed at ${atKill.ready} ready, ${renderingAtKill.length} rendering; ` +
-        `the rest ready ${restDoneAt - killedAt} ms and all ${N} ready ${Date.now() - killedAt} ms after the kill (BullMQ redelivers the killed worker's jobs once their lock expired and a stalled-job check ran)`,
+      `[certificates-faults] ${DB}: ${N} entries seeded through the API in ${seededMs} ms; killed ${firstRan} ms after finalize at ${atKill.ready} ready, ${renderingAtKill.length} rendering; ` +
+        `the rest ready ${restDoneAt - killedAt} ms and all ${N} ready ${Date.now() - killedAt} ms after the kill (BullMQ redelivers the killed worker's jobs once their lock expired and a stalled-job check ran); ready/rendering: ${trace.join(' ')}`,
     );
 
     // Exactly 200 rows: one per award, each with the serial given at issue, its own file and hash.
