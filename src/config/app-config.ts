@@ -24,6 +24,8 @@ export interface AppConfig {
   logLevel: string;
   bodyLimit: string;
   outboxPollMs: number;
+  /** BullMQ worker lock and stalled-job check (QUEUE_LOCK_DURATION_MS, QUEUE_STALLED_INTERVAL_MS): how soon a dead worker's jobs come back. */
+  queue: { lockDurationMs: number; stalledIntervalMs: number };
   /** Express's `trust proxy` (TRUST_PROXY): false, a hop count, or addresses/ranges of trusted proxies. */
   trustProxy: boolean | number | string;
   certificates: {

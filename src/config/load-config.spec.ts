@@ -70,6 +70,7 @@ describe('loadConfig', () => {
       ['TRUST_PROXY hops', { TRUST_PROXY: '1' }, (c: ReturnType<typeof loadConfig>) => c.trustProxy, 1],
       ['TRUST_PROXY list', { TRUST_PROXY: 'loopback, 10.0.0.0/8' }, (c: ReturnType<typeof loadConfig>) => c.trustProxy, 'loopback,10.0.0.0/8'],
       ['CERT_SERIAL_PREFIX', { CERT_SERIAL_PREFIX: 'HZ' }, (c: ReturnType<typeof loadConfig>) => c.certificates.serialPrefix, 'HZ'],
+      ['QUEUE_* timings', { QUEUE_LOCK_DURATION_MS: '10000', QUEUE_STALLED_INTERVAL_MS: '2000' }, (c: ReturnType<typeof loadConfig>) => c.queue, { lockDurationMs: 10000, stalledIntervalMs: 2000 }],
       ['CERT_WORKER_CONCURRENCY', { CERT_WORKER_CONCURRENCY: '3' }, (c: ReturnType<typeof loadConfig>) => c.certificates.concurrency, 3],
     ])('%s', (_label, extra, pick, expected) => {
       expect(pick(loadConfig(env(extra)))).toEqual(expected);
@@ -117,6 +118,7 @@ describe('loadConfig', () => {
       ['CERT_SERIAL_PREFIX', { CERT_SERIAL_PREFIX: 'qz-1' }],
       ['CERT_SIGNING_KEY', { CERT_SIGNING_KEY: 'not a key!' }],
       ['CERT_WORKER_CONCURRENCY', { CERT_WORKER_CONCURRENCY: '0' }],
+      ['QUEUE_STALLED_INTERVAL_MS', { QUEUE_STALLED_INTERVAL_MS: '10' }],
       ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
       ['JWT_EXPIRES_IN_SECONDS', { JWT_EXPIRES_IN_SECONDS: '1' }],
       ['OUTBOX_POLL_MS', { OUTBOX_POLL_MS: 'soon' }],

@@ -215,6 +215,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const jwtExpiresInSeconds = int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600);
   const outboxPollMs = int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000);
+  const lockDurationMs = int(env, 'QUEUE_LOCK_DURATION_MS', 30000, 1000, 600000);
+  const stalledIntervalMs = int(env, 'QUEUE_STALLED_INTERVAL_MS', 30000, 500, 600000);
   const trustProxy = trustProxyFrom(str(env, 'TRUST_PROXY'));
   const envSigningKey = str(env, 'CERT_SIGNING_KEY');
   const signingKeyGiven = envSigningKey === undefined ? undefined : dataKeyFrom(envSigningKey, 'CERT_SIGNING_KEY');
@@ -257,6 +259,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimit: '1mb',
     outboxPollMs,
     trustProxy,
+    queue: { lockDurationMs, stalledIntervalMs },
     certificates: { signingSeed, serialPrefix, fonts, concurrency: certificateConcurrency },
   };
 }

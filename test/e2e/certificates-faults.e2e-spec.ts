@@ -34,7 +34,7 @@ const DB = process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite';
 /** Every certificate job id of a queue, whatever its state. */
 async function certificateJobIds(t: TestApp): Promise<string[]> {
   const q = t.app.get(QueueService).queue(CERTIFICATES_QUEUE);
-  const jobs = await q.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
+  const jobs = await q.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
   return jobs.map((j) => j.id!).sort();
 }
 

@@ -34,6 +34,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
         prefix: this.config.queuePrefix,
         concurrency: Math.max(...[...handlers.values()].map((h) => h.concurrency ?? 4)),
         autorun: true,
+        lockDuration: this.config.queue.lockDurationMs,
+        stalledInterval: this.config.queue.stalledIntervalMs,
       });
       worker.on('error', (err) => this.logger.warn({ queue, err: err.message }, 'worker connection error'));
       worker.on('failed', (job, err) => this.logger.warn({ queue, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
