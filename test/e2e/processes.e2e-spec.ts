@@ -109,7 +109,7 @@ async function exitOf(run: Run, ms: number) {
 }
 
 /** Polls /health until it answers 200 (bounded); fails at once if the process exits. */
-async function healthy(run: Run, port: number, ms = 30_000): Promise<{ status: string; info: Record<string, { status: string; kind?: string }> }> {
+async function healthy(run: Run, port: number, ms = 60_000): Promise<{ status: string; info: Record<string, { status: string; kind?: string }> }> {
   const deadline = Date.now() + ms;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -243,7 +243,7 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     ] as const)('%s with %j', async (entry, extra, variable) => {
       const s = await site(extra);
       const run = launch(entry, s.env);
-      const { code } = await exitOf(run, 20_000);
+      const { code } = await exitOf(run, 45_000);
       expect(code).toBe(1);
       const lines = run.stderr().split('\n').filter((l) => l !== '');
       expect(lines).toHaveLength(1);
@@ -251,7 +251,7 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
       expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${variable} \\S`));
       // A refused start leaves nothing behind: no generated secrets, no database file.
       expect(fs.readdirSync(s.varDir)).toEqual([]);
-    }, 25_000);
+    }, 60_000);
   });
 
   it('the API (src/main.ts) answers /health with database and Redis up, and exits 0 on SIGTERM', async () => {
@@ -262,9 +262,9 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     expect(health.info.database).toMatchObject({ status: 'up', kind: pgUrl ? 'postgres' : 'sqlite' });
     expect(health.info.redis).toMatchObject({ status: 'up' });
     run.proc.kill('SIGTERM');
-    expect(await exitOf(run, 20_000)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(run, 45_000)).toEqual({ code: 0, signal: null });
     expect(run.stderr()).toContain('SIGTERM: shutting down');
-  }, 50_000);
+  }, 120_000);
 
   it('the worker (src/worker.ts) takes a job; on SIGTERM it finishes the running one, then exits 0', async () => {
     // The worker reaches Redis through a proxy that can hold back what the worker sends, so that a job
@@ -278,7 +278,7 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
 
     // 1. A queue-check job enqueued straight into the system queue is processed by this worker.
     const check = await system.add('queue-check', { ownerId: 'x', requestedAt: new Date().toISOString() });
-    const done = await jobReaches(system, check.id!, 'completed', 30_000, 100).catch((e: Error) => {
+    const done = await jobReaches(system, check.id!, 'completed', 60_000, 100).catch((e: Error) => {
       throw new Error(`${e.message}; worker stderr:\n${run.stderr()}\nstdout:\n${run.stdout().slice(-2000)}`);
     });
     expect(done.returnvalue).toMatchObject({ ok: true, workerPid: run.proc.pid });
@@ -292,7 +292,7 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     await sleep(700);
     expect(alive(run)).toBe(true); // still finishing the running job
     proxy.release();
-    expect(await exitOf(run, 20_000)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(run, 45_000)).toEqual({ code: 0, signal: null });
     const finished = await system.getJob(holdId);
     expect(await finished!.getState()).toBe('completed');
     // Its database query ran after SIGTERM: the database was still open while the job finished.
@@ -300,7 +300,7 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     expect((finished!.returnvalue as { processedAt: string }).processedAt > sigtermAt).toBe(true);
     expect(run.stderr()).toContain('SIGTERM: shutting down');
     expect(run.stdout()).not.toMatch(/job failed/);
-  }, 50_000);
+  }, 120_000);
 
   it('`npm start` (src/start.ts) with REDIS_URL unset uses the Redis answering at 127.0.0.1:6379, runs API and worker, exits 0 on SIGTERM', async () => {
     const s = await site({ REDIS_URL: undefined });
@@ -332,8 +332,8 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     expect(await queueFor(s, 'system').getJob(jobId)).toBeDefined();
 
     run.proc.kill('SIGTERM');
-    expect(await exitOf(run, 20_000)).toEqual({ code: 0, signal: null });
-  }, 50_000);
+    expect(await exitOf(run, 45_000)).toEqual({ code: 0, signal: null });
+  }, 120_000);
 
   const binary = findRedisServerBinary();
   (binary ? it : it.skip)('start’s Redis resolution, private branch: no Redis at the default URL ⇒ a private redis-server (appendonly, noeviction, data in <varDir>/redis) that stop() stops', async () => {
@@ -363,5 +363,5 @@ describe(`entry points as processes (${pgUrl ? 'PostgreSQL' : 'SQLite'}, Redis $
     await resolved.stop();
     expect(await pingRedis(resolved.url, 300)).toBe(false);
     expect(() => process.kill(resolved.pid, 0)).toThrow(/ESRCH/);
-  }, 30_000);
+  }, 60_000);
 });
