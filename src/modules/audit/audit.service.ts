@@ -14,14 +14,29 @@ export interface AuditRecord {
   after?: unknown;
 }
 
+/** Rows per multi-row INSERT: 7 bound parameters each, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
+export const AUDIT_INSERT_CHUNK = 100;
+
+const toRow = (r: AuditRecord) => ({ id: randomUUID(), actorId: r.actorId, action: r.action, entityType: r.entityType, entityId: r.entityId, before: r.before ?? null, after: r.after ?? null });
+
 /** The audit trail: written inside the transaction of the change it records. Never holds ID numbers. */
 @Injectable()
 export class AuditService {
   constructor(private readonly db: Db) {}
 
   async record(m: EntityManager, r: AuditRecord): Promise<void> {
-    const row = { id: randomUUID(), actorId: r.actorId, action: r.action, entityType: r.entityType, entityId: r.entityId, before: r.before ?? null, after: r.after ?? null };
-    await m.insert(AuditEntry, row as QueryDeepPartialEntity<AuditEntry>);
+    await m.insert(AuditEntry, toRow(r) as QueryDeepPartialEntity<AuditEntry>);
+  }
+
+  /**
+   * The same entries as record() for each, in multi-row INSERTs of AUDIT_INSERT_CHUNK rows and without reading
+   * the rows back (nothing of them is returned): for changes of many entities at once (awards at finalize).
+   */
+  async recordMany(m: EntityManager, records: readonly AuditRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += AUDIT_INSERT_CHUNK) {
+      const rows = records.slice(i, i + AUDIT_INSERT_CHUNK).map(toRow);
+      await m.createQueryBuilder().insert().into(AuditEntry).values(rows as QueryDeepPartialEntity<AuditEntry>[]).updateEntity(false).execute();
+    }
   }
 
   /** The trail of one entity, oldest first. */

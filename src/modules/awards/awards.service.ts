@@ -28,8 +28,8 @@ import { AwardDecisionDto, AwardItem, AwardView, HonourItem, ListAwardsQuery, Re
 export const AWARDS_EFFECT_ORDER = 20;
 /** Statuses the public sees once the competition is final: nominations and declined ones are internal. */
 const PUBLIC_STATUSES: AwardStatus[] = ['issued', 'revoked'];
-/** Rows per INSERT: 18 columns stay far below SQLite's bound on variables. */
-const INSERT_CHUNK = 500;
+/** Rows per INSERT: 18 bound parameters each, 1800 per statement, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
+const INSERT_CHUNK = 100;
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
@@ -147,12 +147,20 @@ export class AwardsService implements OnModuleInit {
     const have = new Set(existing.map((a) => `${a.workerId}|${a.type}`));
     const now = new Date();
     const rows = grants.filter((g) => !have.has(`${g.workerId}|${g.type}`)).map((g) => this.newAward(c, g, now));
+    // Every column is set here (ids and timestamps too): nothing to read back.
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await m.insert(Award, rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<Award>[]);
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(Award)
+        .values(rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<Award>[])
+        .updateEntity(false)
+        .execute();
     }
-    for (const a of rows) {
-      await this.audit.record(m, { actorId: ctx.user.id, action: a.status === 'issued' ? 'award.issue' : 'award.nominate', entityType: 'award', entityId: a.id, after: snapshot(a) });
-    }
+    await this.audit.recordMany(
+      m,
+      rows.map((a) => ({ actorId: ctx.user.id, action: a.status === 'issued' ? 'award.issue' : 'award.nominate', entityType: 'award', entityId: a.id, after: snapshot(a) })),
+    );
     const issued = rows.filter((a) => a.status === 'issued');
     if (issued.length) await this.notifyIssued(m, issued);
     if (rows.length) this.logger.log({ competitionId: c.id, awards: rows.length, issued: issued.length }, 'awards applied');

@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
 import { FILE_STORE, FileStore } from '../files/file-store';
-import { Certificate } from './certificate.entity';
+import { Certificate, CertificateStatus } from './certificate.entity';
 import { loadFacts } from './certificate-facts';
 import { certificateFileKey } from './certificates.queue';
 import { buildPayload, certificateView, CertificateFacts } from './render/certificate-payload';
@@ -34,6 +34,8 @@ export interface RenderedPdf {
 }
 
 const MAX_ERROR = 1000;
+/** Statuses a job may (re)claim: `rendering` when its worker died mid-render and the stalled job came back. */
+const CLAIMABLE: CertificateStatus[] = ['queued', 'rendering'];
 
 /**
  * Renders certificates in workers. Idempotent: a ready (or revoked) certificate is left alone; a certificate
@@ -81,25 +83,37 @@ export class CertificateRenderService {
    */
   async render(certificateId: string, progress: (percent: number) => Promise<void>, finalAttempt: boolean): Promise<RenderOutcome> {
     const started = performance.now();
-    const claim = await this.db.transaction(async (m) => {
+    // Reads first, outside any write transaction (SQLite has one writer across processes: a worker holds it
+    // only for single statements).
+    const read = await this.db.run(async (m) => {
       const c = await m.findOne(Certificate, { where: { id: certificateId } });
       if (!c) return { skip: 'the certificate no longer exists' };
       // failed: an old job delivered again; a retry makes a new job after setting the certificate queued.
-      if (c.status === 'ready' || c.status === 'revoked' || c.status === 'failed') return { skip: `the certificate is ${c.status}` };
+      if (!CLAIMABLE.includes(c.status)) return { skip: `the certificate is ${c.status}` };
       const facts = await loadFacts(m, c, this.config.publicBaseUrl);
       if (!facts) return { skip: 'the award, worker or competition of the certificate is gone' };
-      await m.update(Certificate, { id: c.id }, { status: 'rendering', attempts: c.attempts + 1, updatedAt: new Date() });
       return { c, facts };
     });
-    if (!('c' in claim) || !claim.c) return { certificateId, status: 'skipped', reason: claim.skip };
-    const { c, facts } = claim;
-    await progress(10);
+    if (!('c' in read) || !read.c) return { certificateId, status: 'skipped', reason: read.skip };
+    const { c, facts } = read;
+    // The claim, one statement: only while still queued or rendering (a revocation or a retry in between wins).
+    const claimed = await this.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(Certificate)
+        .set({ status: 'rendering', attempts: () => 'attempts + 1', updatedAt: new Date() })
+        .where('id = :id', { id: c.id })
+        .andWhere('status IN (:...statuses)', { statuses: CLAIMABLE })
+        .execute(),
+    );
+    if (!claimed.affected) {
+      const now = await this.db.run((m) => m.findOne(Certificate, { where: { id: certificateId }, select: { id: true, status: true } }));
+      return { certificateId, status: 'skipped', reason: now ? `the certificate is ${now.status}` : 'the certificate no longer exists' };
+    }
 
     try {
       const out = await this.renderPdf(facts);
-      await progress(70);
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
-      await progress(90);
       const now = new Date();
       await this.db.run((m) =>
         m.update(
@@ -108,6 +122,7 @@ export class CertificateRenderService {
           { status: 'ready', fileKey: stored.key, sha256: stored.sha256, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion, lastError: null, renderedAt: now, updatedAt: now },
         ),
       );
+      // One progress report (a Redis round trip each): the job is done but for BullMQ's completion.
       await progress(100);
       const ms = Math.round(performance.now() - started);
       this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');

@@ -7,7 +7,8 @@ import { OutboxEvent } from './outbox-event.entity';
 import { OutboxService } from './outbox.service';
 import { QueueService } from './queue.service';
 
-const BATCH = 100;
+/** Events per claim: one bulk send and one UPDATE marking them sent. */
+const BATCH = 500;
 const CLAIM_MS = 30_000;
 
 /**
@@ -79,22 +80,41 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     return this.running;
   }
 
-  /** One pass: claim a batch, deliver each, mark the delivered ones sent. Returns how many were delivered. */
+  /**
+   * One pass: claim a batch, deliver it, mark the delivered ones sent. Returns how many were delivered.
+   * The batch's jobs are added to BullMQ together (one round trip's worth of waiting instead of one per event;
+   * job-id dedup still applies), then the delivered ones are marked sent with one UPDATE. When that bulk send
+   * fails as a whole (Redis away), the events go the per-event way: the first one is tried alone, its failure
+   * recorded with backoff, and the rest released for the next pass, as they would fail the same way.
+   */
   async dispatchOnce(): Promise<number> {
     const token = randomUUID();
     const claimed = await this.claim(token);
+    if (claimed.length === 0) return 0;
     let delivered = 0;
-    for (const ev of claimed) {
+    let rest = claimed;
+    if (claimed.length > 1) {
+      const outcomes = await Promise.allSettled(claimed.map((ev) => this.send(ev)));
+      const sent = claimed.filter((_, i) => outcomes[i].status === 'fulfilled');
+      if (sent.length) {
+        await this.markSent(token, sent);
+        delivered += sent.length;
+      }
+      rest = claimed.filter((_, i) => outcomes[i].status === 'rejected');
+      if (rest.length && sent.length) {
+        // Some went through, so Redis answers: record each failure with its backoff.
+        for (const ev of rest) await this.markFailed(token, ev, (outcomes[claimed.indexOf(ev)] as PromiseRejectedResult).reason);
+        rest = [];
+      }
+      if (rest.length) this.logger.warn({ events: rest.length }, 'bulk outbox send failed; trying event by event');
+    }
+    for (const ev of rest) {
       try {
-        await this.queues.add(ev.queue, ev.type, { ...ev.payload, eventId: ev.id, eventType: ev.type }, { jobId: ev.jobId });
-        await this.db.run((m) => m.update(OutboxEvent, { id: ev.id, claimToken: token }, { sentAt: new Date(), claimToken: null, claimedUntil: null, attempts: ev.attempts + 1, lastError: null }));
+        await this.send(ev);
+        await this.markSent(token, [ev]);
         delivered++;
       } catch (e) {
-        const attempts = ev.attempts + 1;
-        const backoff = Math.min(1000 * 2 ** Math.min(attempts, 6), 60_000);
-        await this.db.run((m) =>
-          m.update(OutboxEvent, { id: ev.id, claimToken: token }, { attempts, lastError: (e as Error).message.slice(0, 500), claimToken: null, claimedUntil: new Date(Date.now() + backoff) }),
-        );
+        await this.markFailed(token, ev, e);
         // Redis is away: the rest of the batch would fail the same way.
         break;
       }
@@ -102,6 +122,34 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     // Release anything claimed but not attempted in this pass.
     await this.db.run((m) => m.update(OutboxEvent, { claimToken: token, sentAt: IsNull() }, { claimToken: null, claimedUntil: null }));
     return delivered;
+  }
+
+  private send(ev: OutboxEvent) {
+    return this.queues.add(ev.queue, ev.type, { ...ev.payload, eventId: ev.id, eventType: ev.type }, { jobId: ev.jobId });
+  }
+
+  /** One statement for the delivered events of this claim (`attempts + 1`: the rows are ours while claimed). */
+  private async markSent(token: string, events: OutboxEvent[]): Promise<void> {
+    const now = new Date();
+    for (let i = 0; i < events.length; i += BATCH) {
+      const ids = events.slice(i, i + BATCH).map((e) => e.id);
+      await this.db.run((m) =>
+        m
+          .createQueryBuilder()
+          .update(OutboxEvent)
+          .set({ sentAt: now, claimToken: null, claimedUntil: null, attempts: () => 'attempts + 1', lastError: null })
+          .where('claim_token = :token', { token })
+          .andWhere('id IN (:...ids)', { ids })
+          .execute(),
+      );
+    }
+  }
+
+  private async markFailed(token: string, ev: OutboxEvent, e: unknown): Promise<void> {
+    const attempts = ev.attempts + 1;
+    const backoff = Math.min(1000 * 2 ** Math.min(attempts, 6), 60_000);
+    const message = ((e as Error)?.message ?? String(e)).slice(0, 500);
+    await this.db.run((m) => m.update(OutboxEvent, { id: ev.id, claimToken: token }, { attempts, lastError: message, claimToken: null, claimedUntil: new Date(Date.now() + backoff) }));
   }
 
   private async claim(token: string): Promise<OutboxEvent[]> {

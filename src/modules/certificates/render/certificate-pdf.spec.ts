@@ -18,8 +18,9 @@ const facts = (name: string): CertificateFacts => ({
   issuer: { id: 'o', name: '衢州市总工会' },
 });
 
-async function render(name: string) {
-  const f = facts(name);
+async function render(name: string, title?: string) {
+  const base = facts(name);
+  const f = title ? { ...base, competition: { ...base.competition, title } } : base;
   const payload = buildPayload(f, signer.info.kid);
   const pdf = await renderCertificatePdf({
     lines: templateFor(f.award.type).render(certificateView(f)),
@@ -41,6 +42,14 @@ describe('renderCertificatePdf', () => {
     expect(proof.payload).toEqual(a.payload);
     expect(verifySignature(proof.payload, proof.signature, signer.publicKey)).toBe(true);
     expect((await render('李明')).pdf.equals(a.pdf)).toBe(true);
+  });
+
+  it('renders the same bytes again after other certificates were measured (widths cached across documents)', async () => {
+    const long = '2026年衢州市电工职业技能竞赛（第二届）暨浙江省选拔赛，ABC-2026 组别：一个很长的标题，要换行才放得下，再长一点再长一点';
+    const first = await render('欧阳明', long);
+    await render('李明');
+    await render('王小二', `${long}，还要更长`);
+    expect((await render('欧阳明', long)).pdf.equals(first.pdf)).toBe(true);
   });
 
   it('fails with the missing character named instead of printing a blank box', async () => {

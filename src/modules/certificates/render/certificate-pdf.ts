@@ -68,6 +68,13 @@ const FLOW: Record<Exclude<LayoutRole, 'issuer' | 'date' | 'serial'>, Style> = {
 /** Characters that may not start a line (Chinese line-breaking rules): they stay at the end of the line before. */
 const NO_LINE_START = new Set([...'，。、；：！？）》」』】〕…—,.;:!?)]}%']);
 
+/**
+ * Advance widths of measured runs by font, size and text, across documents: measuring character by character
+ * (line breaking) lays each one out with fontkit, once per document without it. Bounded: cleared when full.
+ */
+const widthCache = new Map<string, number>();
+const WIDTH_CACHE_MAX = 50_000;
+
 interface PlacedLine {
   runs: TextRun[];
   size: number;
@@ -113,7 +120,24 @@ export function renderCertificatePdf(input: PdfInput): Promise<Buffer> {
     }
     return doc.font(f.key).fontSize(size);
   };
-  const width = (runs: TextRun[], size: number) => runs.reduce((w, r) => w + use(r.font, size).widthOfString(r.text), 0);
+  /**
+   * pdfkit's width of a run (a layout of its text by the font: the same figure for the same font, size and text),
+   * from the process-wide cache when measured before. The first use of a font in this document still selects it
+   * there and then: pdfkit names font resources (F1, F2 …) in that order, so the bytes do not depend on the cache.
+   */
+  const runWidth = (r: TextRun, size: number): number => {
+    const key = `${r.font.key}\u0000${size}\u0000${r.text}`;
+    let w = widthCache.get(key);
+    if (w === undefined) {
+      w = use(r.font, size).widthOfString(r.text);
+      if (widthCache.size >= WIDTH_CACHE_MAX) widthCache.clear();
+      widthCache.set(key, w);
+    } else if (!registered.has(r.font.key)) {
+      use(r.font, size);
+    }
+    return w;
+  };
+  const width = (runs: TextRun[], size: number) => runs.reduce((w, r) => w + runWidth(r, size), 0);
 
   /**
    * Breaks text into lines no wider than `max`: CJK text may break between any two characters, a run of Latin
@@ -187,7 +211,7 @@ export function renderCertificatePdf(input: PdfInput): Promise<Buffer> {
     for (const r of p.runs) {
       const d = use(r.font, p.size);
       d.fillColor(p.color).text(r.text, x, p.y, { lineBreak: false, baseline: 'alphabetic' });
-      x += d.widthOfString(r.text);
+      x += runWidth(r, p.size);
     }
   }
 
@@ -202,7 +226,7 @@ export function renderCertificatePdf(input: PdfInput): Promise<Buffer> {
     for (const r of p.runs) {
       const d = use(r.font, p.size);
       d.fillColor(p.color).text(r.text, x, p.y, { lineBreak: false, baseline: 'alphabetic' });
-      x += d.widthOfString(r.text);
+      x += runWidth(r, p.size);
     }
   }
 
