@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { Award } from '../awards/award.entity';
-import { Certificate } from './certificate.entity';
+import { Certificate, CertificateStatus } from './certificate.entity';
 import type { CertificateFacts } from './render/certificate-payload';
 
 export const verifyUrlOf = (publicBaseUrl: string, code: string) => `${publicBaseUrl}/verify/${code}`;
@@ -38,11 +38,54 @@ const SQL_BY_KIND = { postgres: SQL('$1'), sqlite: SQL('?') };
  * the award, its worker or its competition is gone.
  */
 export async function loadFacts(m: EntityManager, c: Certificate, publicBaseUrl: string): Promise<CertificateFacts | undefined> {
+  const sql = m.connection.driver.options.type === 'postgres' ? SQL_BY_KIND.postgres : SQL_BY_KIND.sqlite;
+  const r = ((await m.query(sql, [c.awardId])) as FactsRow[])[0];
+  return r ? factsOf(m, r, c, publicBaseUrl) : undefined;
+}
+
+/** What a render job needs of its certificate, besides the facts. */
+export type RenderCertificate = Pick<Certificate, 'id' | 'awardId' | 'status' | 'serial' | 'verificationCode' | 'createdAt'>;
+
+interface JobRow extends Partial<FactsRow> {
+  c_id: string;
+  c_award_id: string;
+  c_status: CertificateStatus;
+  c_serial: string;
+  c_verification_code: string;
+  c_created_at: unknown;
+}
+
+const JOB_SQL = (param: string) => `SELECT c.id AS c_id, c.award_id AS c_award_id, c.status AS c_status, c.serial AS c_serial,
+       c.verification_code AS c_verification_code, c.created_at AS c_created_at,
+       a.id AS award_id, a.type AS type, a.level AS level, a.rank AS rank, a.total AS total, a.issued_at AS issued_at,
+       w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS competition_level,
+       k.organization_id AS issuer_id, io.name AS issuer
+  FROM certificates c
+  LEFT JOIN awards a ON a.id = c.award_id
+  LEFT JOIN workers w ON w.id = a.worker_id
+  LEFT JOIN competitions k ON k.id = a.competition_id
+  LEFT JOIN organizations eo ON eo.id = w.employer_org_id
+  LEFT JOIN organizations io ON io.id = k.organization_id
+ WHERE c.id = ${param}`;
+const JOB_SQL_BY_KIND = { postgres: JOB_SQL('$1'), sqlite: JOB_SQL('?') };
+
+/**
+ * A render job's read, one statement: the certificate (undefined when gone) and its facts (undefined when the
+ * award, its worker or its competition is gone), the same facts loadFacts() reads.
+ */
+export async function loadJob(m: EntityManager, certificateId: string, publicBaseUrl: string): Promise<{ c: RenderCertificate; facts?: CertificateFacts } | undefined> {
   const driver = m.connection.driver;
-  const sql = driver.options.type === 'postgres' ? SQL_BY_KIND.postgres : SQL_BY_KIND.sqlite;
-  const rows = (await m.query(sql, [c.awardId])) as FactsRow[];
-  const r = rows[0];
+  const sql = driver.options.type === 'postgres' ? JOB_SQL_BY_KIND.postgres : JOB_SQL_BY_KIND.sqlite;
+  const r = ((await m.query(sql, [certificateId])) as JobRow[])[0];
   if (!r) return undefined;
+  const createdAt = driver.prepareHydratedValue(r.c_created_at, m.connection.getMetadata(Certificate).findColumnWithPropertyName('createdAt')!) as Date;
+  const c: RenderCertificate = { id: r.c_id, awardId: r.c_award_id, status: r.c_status, serial: r.c_serial, verificationCode: r.c_verification_code, createdAt };
+  const complete = r.award_id != null && r.name != null && r.competition_id != null;
+  return { c, facts: complete ? factsOf(m, r as FactsRow, c, publicBaseUrl) : undefined };
+}
+
+function factsOf(m: EntityManager, r: FactsRow, c: Pick<Certificate, 'id' | 'serial' | 'verificationCode' | 'createdAt'>, publicBaseUrl: string): CertificateFacts {
+  const driver = m.connection.driver;
   const meta = m.connection.getMetadata(Award);
   const hydrate = (property: 'rank' | 'total' | 'issuedAt', raw: unknown) => driver.prepareHydratedValue(raw, meta.findColumnWithPropertyName(property)!) as unknown;
   const rank = hydrate('rank', r.rank) as number | null;

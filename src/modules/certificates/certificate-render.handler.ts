@@ -26,6 +26,7 @@ export class CertificateRenderHandler implements JobHandler<CertificateJobPayloa
 
   handle(job: Job<CertificateJobPayload>): Promise<RenderOutcome> {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    return this.renderer.render(job.data.certificateId, (p) => job.updateProgress(p), finalAttempt);
+    // No progress reports: each is a Redis round trip, and BullMQ's completion says the one thing there is to say.
+    return this.renderer.render(job.data.certificateId, finalAttempt);
   }
 }

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
 import { FILE_STORE, FileStore } from '../files/file-store';
 import { Certificate, CertificateStatus } from './certificate.entity';
-import { loadFacts } from './certificate-facts';
+import { loadJob, RenderCertificate } from './certificate-facts';
 import { certificateFileKey } from './certificates.queue';
 import { buildPayload, certificateView, CertificateFacts } from './render/certificate-payload';
 import { renderCertificatePdf } from './render/certificate-pdf';
@@ -81,20 +81,20 @@ export class CertificateRenderService {
    * The job. `finalAttempt`: BullMQ will not try again after this one, so a failure is final. A character no font
    * has fails the certificate at once (UnrecoverableError): retrying would fail the same way.
    */
-  async render(certificateId: string, progress: (percent: number) => Promise<void>, finalAttempt: boolean): Promise<RenderOutcome> {
+  async render(certificateId: string, finalAttempt: boolean): Promise<RenderOutcome> {
     const started = performance.now();
     // Reads first, outside any write transaction (SQLite has one writer across processes: a worker holds it
     // only for single statements).
-    const read = await this.db.run(async (m) => {
-      const c = await m.findOne(Certificate, { where: { id: certificateId } });
-      if (!c) return { skip: 'the certificate no longer exists' };
+    const read = await this.db.run(async (m): Promise<{ skip: string } | { c: RenderCertificate; facts: CertificateFacts }> => {
+      const job = await loadJob(m, certificateId, this.config.publicBaseUrl);
+      if (!job) return { skip: 'the certificate no longer exists' };
+      const { c, facts } = job;
       // failed: an old job delivered again; a retry makes a new job after setting the certificate queued.
       if (!CLAIMABLE.includes(c.status)) return { skip: `the certificate is ${c.status}` };
-      const facts = await loadFacts(m, c, this.config.publicBaseUrl);
       if (!facts) return { skip: 'the award, worker or competition of the certificate is gone' };
       return { c, facts };
     });
-    if (!('c' in read) || !read.c) return { certificateId, status: 'skipped', reason: read.skip };
+    if ('skip' in read) return { certificateId, status: 'skipped', reason: read.skip };
     const { c, facts } = read;
     // The claim, one statement: only while still queued or rendering (a revocation or a retry in between wins).
     const claimed = await this.db.run((m) =>
@@ -122,8 +122,6 @@ export class CertificateRenderService {
           { status: 'ready', fileKey: stored.key, sha256: stored.sha256, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion, lastError: null, renderedAt: now, updatedAt: now },
         ),
       );
-      // One progress report (a Redis round trip each): the job is done but for BullMQ's completion.
-      await progress(100);
       const ms = Math.round(performance.now() - started);
       this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');
       return { certificateId, status: 'ready', serial: c.serial, sha256: stored.sha256, bytes: out.pdf.length, ms };

@@ -82,8 +82,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * One pass: claim a batch, deliver it, mark the delivered ones sent. Returns how many were delivered.
-   * The batch's jobs are added to BullMQ together (one round trip's worth of waiting instead of one per event;
-   * job-id dedup still applies), then the delivered ones are marked sent with one UPDATE. When that bulk send
+   * The batch's jobs are added to BullMQ at once (every add in flight together on the one producer connection,
+   * so one round trip's worth of waiting instead of one per event; job-id dedup still applies), then the delivered
+   * ones are marked sent with one UPDATE. Adds go through QueueService.add, which fails fast while Redis is away. When that bulk send
    * fails as a whole (Redis away), the events go the per-event way: the first one is tried alone, its failure
    * recorded with backoff, and the rest released for the next pass, as they would fail the same way.
    */
