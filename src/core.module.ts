@@ -15,7 +15,7 @@ import { Db } from './database/db.service';
 import { Migrator } from './database/migrator';
 import { PERSONAL_DATA_CIPHER } from './modules/identity/workers.service';
 import { LiveEventsService } from './modules/queue/live-events.service';
-import { OutboxDispatcher } from './modules/queue/outbox.dispatcher';
+import { OUTBOX_DISPATCH, OutboxDispatcher } from './modules/queue/outbox.dispatcher';
 import { OutboxService } from './modules/queue/outbox.service';
 import { QueueService } from './modules/queue/queue.service';
 
@@ -35,6 +35,12 @@ export const REDACT_PATHS = [
 export interface CoreOptions {
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: DestinationStream;
+  /**
+   * Run the outbox dispatcher's polling in this process (default true). AppModule turns it off in
+   * worker-only processes: the API processes deliver the outbox, and worker processes polling the same
+   * rows only competed for SQLite's write lock with the jobs they render.
+   */
+  dispatchOutbox?: boolean;
 }
 
 /** What every process needs: configuration, logging, the database, the queue producer and the outbox. */
@@ -78,6 +84,7 @@ export class CoreModule {
         QueueService,
         OutboxService,
         OutboxDispatcher,
+        { provide: OUTBOX_DISPATCH, useValue: opts.dispatchOutbox ?? true },
         LiveEventsService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -14,6 +14,9 @@ export const FILE_STORE = Symbol('FILE_STORE');
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,250}$/;
 
 export class LocalFileStore implements FileStore {
+  /** Directories known to exist: one mkdir per directory and process, not one per file. */
+  private readonly dirs = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
@@ -23,10 +26,21 @@ export class LocalFileStore implements FileStore {
 
   async put(key: string, data: Buffer) {
     const file = this.pathOf(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    const dir = path.dirname(file);
+    if (!this.dirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     // Write then rename: a reader never sees half a file.
     const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, data);
+    try {
+      await fs.writeFile(tmp, data);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The directory went away since (cleaned up by hand): make it again.
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(tmp, data);
+    }
     await fs.rename(tmp, file);
     return { key, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
   }

@@ -83,6 +83,26 @@ describe('AuditService.recordMany', () => {
 describe('OutboxDispatcher.dispatchOnce', () => {
   const config = { outboxPollMs: 60_000 } as AppConfig;
 
+  it('does not poll or react to commits in a process that does not dispatch (worker-only), but dispatches when asked', async () => {
+    const { ds, db } = await database();
+    const outbox = new OutboxService();
+    await db.transaction((m) => outbox.addMany(m, events(3)));
+    const { queues, calls } = fakeQueues(() => false);
+    const quiet = new OutboxDispatcher(db, queues, outbox, { outboxPollMs: 50 } as AppConfig, false);
+    quiet.onApplicationBootstrap();
+    outbox.notifyCommitted();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toHaveLength(0);
+    await quiet.onApplicationShutdown();
+    const polling = new OutboxDispatcher(db, queues, outbox, { outboxPollMs: 50 } as AppConfig, true);
+    polling.onApplicationBootstrap();
+    outbox.notifyCommitted();
+    for (let i = 0; i < 100 && calls.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await polling.onApplicationShutdown();
+    expect(calls).toHaveLength(3);
+    await ds.destroy();
+  });
+
   it('sends a claimed batch together and marks it sent, each job once with its job id', async () => {
     const { ds, db } = await database();
     const outbox = new OutboxService();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -6,6 +6,9 @@ import { Db } from '../../database/db.service';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxService } from './outbox.service';
 import { QueueService } from './queue.service';
+
+/** Whether this process polls the outbox (CoreOptions.dispatchOutbox); dispatchOnce() works either way. */
+export const OUTBOX_DISPATCH = Symbol('OUTBOX_DISPATCH');
 
 /** Events per claim: one bulk send and one UPDATE marking them sent. */
 const BATCH = 500;
@@ -32,9 +35,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     private readonly queues: QueueService,
     private readonly outbox: OutboxService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(OUTBOX_DISPATCH) private readonly enabled: boolean = true,
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.enabled === false) return;
     this.stopped = false;
     this.unsubscribe = this.outbox.onCommitted(() => void this.kick());
     this.schedule();
