@@ -42,6 +42,13 @@ const CLAIMABLE: CertificateStatus[] = ['queued', 'rendering'];
  * found `rendering` (its worker died, the stalled job came back) is rendered again under the same serial and
  * file key, so a duplicate job never makes a second serial or file.
  */
+/** What a render job reports as its BullMQ progress. */
+export interface RenderProgress {
+  stage: 'rendering' | 'rendered' | 'ready';
+  percent: number;
+  serial: string;
+}
+
 @Injectable()
 export class CertificateRenderService {
   private readonly logger = new Logger(CertificateRenderService.name);
@@ -81,7 +88,7 @@ export class CertificateRenderService {
    * The job. `finalAttempt`: BullMQ will not try again after this one, so a failure is final. A character no font
    * has fails the certificate at once (UnrecoverableError): retrying would fail the same way.
    */
-  async render(certificateId: string, finalAttempt: boolean): Promise<RenderOutcome> {
+  async render(certificateId: string, finalAttempt: boolean, progress: (p: RenderProgress) => void = () => undefined): Promise<RenderOutcome> {
     const started = performance.now();
     // Reads first, outside any write transaction (SQLite has one writer across processes: a worker holds it
     // only for single statements).
@@ -111,8 +118,10 @@ export class CertificateRenderService {
       return { certificateId, status: 'skipped', reason: now ? `the certificate is ${now.status}` : 'the certificate no longer exists' };
     }
 
+    progress({ stage: 'rendering', percent: 10, serial: c.serial });
     try {
       const out = await this.renderPdf(facts);
+      progress({ stage: 'rendered', percent: 60, serial: c.serial });
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
       const now = new Date();
       await this.db.run((m) =>
@@ -122,6 +131,7 @@ export class CertificateRenderService {
           { status: 'ready', fileKey: stored.key, sha256: stored.sha256, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion, lastError: null, renderedAt: now, updatedAt: now },
         ),
       );
+      progress({ stage: 'ready', percent: 100, serial: c.serial });
       const ms = Math.round(performance.now() - started);
       this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');
       return { certificateId, status: 'ready', serial: c.serial, sha256: stored.sha256, bytes: out.pdf.length, ms };
