@@ -7,6 +7,7 @@
  * renderPdf + FileStore.put the job runs, without database or queue — on the same number of processes,
  * over the very same certificate facts (so the PDFs must come out byte-identical, which is checked).
  */
+import type { CertificateProgress } from '../src/modules/certificates/certificates.service';
 import Database from 'better-sqlite3';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -269,14 +270,7 @@ class Child {
   }
 }
 
-interface Progress {
-  total: number;
-  queued: number;
-  rendering: number;
-  ready: number;
-  failed: number;
-  revoked: number;
-}
+type Progress = CertificateProgress;
 
 /** SQLite datetime text (UTC, as TypeORM writes it) → Date. */
 const sqliteDate = (v: string | null): Date | null => (v === null ? null : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`));

@@ -3,14 +3,9 @@ import type { Response } from 'superagent';
 import { Certificate } from '../../src/modules/certificates/certificate.entity';
 import { bearer, TestApp } from '../utils/create-test-app';
 
-export interface Progress {
-  total: number;
-  queued: number;
-  rendering: number;
-  ready: number;
-  failed: number;
-  revoked: number;
-}
+import type { CertificateProgress } from '../../src/modules/certificates/certificates.service';
+
+export type Progress = CertificateProgress;
 
 export function certificateProgress(t: TestApp, token: string, competitionId: string) {
   return t.http().get(`/api/competitions/${competitionId}/certificates/progress`).set(bearer(token));
