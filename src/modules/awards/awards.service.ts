@@ -23,6 +23,7 @@ import type { AwardListener, CertificateInfo, CertificateInfoProvider } from './
 import { awardLabel, exportLabel } from './domain/award-labels';
 import { applyAwardRules, AwardGrant } from './domain/award-rules';
 import { AwardDecisionDto, AwardItem, AwardView, HonourItem, ListAwardsQuery, RevokeAwardDto } from './dto/awards.dto';
+import { numOrNull as num } from '../../database/raw-values';
 
 /** After results (10), before certificates (30): see CompetitionsService.registerTransitionEffect. */
 export const AWARDS_EFFECT_ORDER = 20;
@@ -90,7 +91,6 @@ interface HonourRow extends Omit<AwardRow, 'name' | 'employer'> {
   competition_level: string;
 }
 
-const num = (v: number | string | null): number | null => (v === null || v === undefined ? null : Number(v));
 /** Raw timestamps: a Date from pg, 'YYYY-MM-DD HH:MM:SS.sss' (UTC) from SQLite. */
 const rawIso = (v: Date | string | null): string | null =>
   v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`).toISOString();

@@ -20,6 +20,7 @@ import { EntryScore } from '../scoring/score.entity';
 import { RankInput, rankEntries } from './domain/ranking';
 import { RankingChangeEvent, RankingItem, RankingQuery, RankingView } from './dto/ranking.dto';
 import { RebuildCache } from './ranking.cache';
+import { numOrNull as num, truthy } from '../../database/raw-values';
 
 /** Who is looking decides what a line shows (see `project`). */
 export type RankingViewer = 'organizer' | 'judge' | 'public';
@@ -70,9 +71,6 @@ interface RawStanding {
   sections: string | null;
   complete: boolean | number | string | null;
 }
-
-const num = (v: number | string | null): number | null => (v === null || v === undefined ? null : Number(v));
-const truthy = (v: boolean | number | string | null): boolean => v === true || v === 1 || v === '1' || v === 't' || v === 'true';
 
 /**
  * The live ranking of a competition. Reads never recompute from marks: the scoring module keeps each

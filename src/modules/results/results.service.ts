@@ -23,6 +23,7 @@ import { exportTable, ExportLine, toCsv } from './domain/export-table';
 import { noticePeriodEndsAt, planResults, resultValues, ResultValues, StandingInput } from './domain/results';
 import { MyResultItem, PageQuery, PublicResultItem, PublicResultsQuery } from './dto/results.dto';
 import { Result } from './result.entity';
+import { numOrNull as num, truthy } from '../../database/raw-values';
 
 /** Award labels per enrolment (奖项 column of the export), from the awards module to the right. */
 export type AwardLabelsProvider = (m: EntityManager, competitionId: string) => Promise<Map<string, string[]>>;
@@ -52,8 +53,6 @@ interface RawStanding {
   complete: boolean | number | string | null;
 }
 
-const num = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
-const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't' || v === 'true';
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 const sectionsOut = (s: Record<string, number>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, fromHundredths(v)]));
 
