@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
-import { randomInt } from 'node:crypto';
 import { Api, competitionBody, distinctIdNumber, inGroups, twelveCriteria } from './lib/api';
 import { ChildServer } from './lib/child-server';
 import { diagnosed, profileDirFromEnv } from './lib/diagnostics';
-import { alternating, combine, describeLoad, load, LoadResult } from './lib/load';
+import { alternating, combine, describeLoad, load, LoadRequest, LoadResult } from './lib/load';
 import { fmt, out, since, target } from './lib/report';
 
 const ENTRIES = 200;
@@ -61,62 +60,48 @@ export async function marksBench(): Promise<void> {
     const s = await setUp(api);
     out(`setup through the API: ${s.entries.length} entries approved and drawn, ${s.judges.length} judges assigned, ${s.criteria.length} criteria (mean, ${JUDGES_REQUIRED} judges required), in ${fmt(since(t0) / 1000, 1)} s (server pid ${server.pid}, SQLite ${server.config.database.sqlitePath})`);
 
-    let seq = 0;
-    // Counted only while a measured window is open.
-    let counting = false;
+    // Counted in the answers completed inside a measured window.
     let accepted = 0;
     let rejected = 0;
     let acceptedInAll = 0;
     const reasons = new Map<string, number>();
-    const markBody = (conn: number) =>
-      JSON.stringify({
-        marks: [{ enrolmentId: s.entries[randomInt(s.entries.length)], criterion: s.criteria[randomInt(s.criteria.length)], value: randomInt(0, 1001) / 100, clientId: `c${conn}-${seq++}` }],
-      });
-    const judgeRequest = (conn: number) => {
-      const headers = { 'content-type': 'application/json', authorization: `Bearer ${s.judges[conn % s.judges.length].token}` };
-      return {
+    // One mark per PUT: a random entry, criterion and value, and a clientId of its own (load, connection, request).
+    let loads = 0;
+    const pick = { entry: s.entries, criterion: s.criteria, value: Array.from({ length: 1001 }, (_, i) => String(i / 100)) };
+    const markBody = (load: number, conn: number) =>
+      JSON.stringify({ marks: [{ enrolmentId: '{{entry}}', criterion: '{{criterion}}', value: '{{value}}', clientId: `c${load}-${conn}-{{n}}` }] }).replace('"{{value}}"', '{{value}}');
+    const judgeRequest =
+      (load: number) =>
+      (conn: number): LoadRequest => ({
         method: 'PUT',
         path: `/api/judging/competitions/${s.competitionId}/marks`,
-        setupRequest: (req: object) => ({ ...req, headers, body: markBody(conn) }),
-        onResponse: (status: number, body: string) => {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${s.judges[conn % s.judges.length].token}` },
+        body: markBody(load, conn),
+        pick,
+        onResponse: (status, body, inWindow) => {
           if (status !== 200) return;
           const r = JSON.parse(body) as { accepted: string[]; rejected: Array<{ reason: string }> };
           acceptedInAll += r.accepted.length;
-          if (!counting) return;
+          if (!inWindow) return;
           accepted += r.accepted.length;
           rejected += r.rejected.length;
           for (const x of r.rejected) reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
         },
-      };
-    };
+      });
     type Groups = { groups: number; requests: number; fallbacks: number };
     const groupCount = () => api.call<Groups>('GET', '/bench/judging/groups', { expect: 200 });
     /** One window of the judges' load: its marks accepted and rejected. */
     const marks = async (seconds: number, onWindowStart?: () => void): Promise<LoadResult & { accepted: number; rejected: number }> => {
       const before = { accepted, rejected };
-      const r = await load({
-        baseUrl: server.baseUrl,
-        connections: JUDGES,
-        warmupSeconds: WARMUP_SECONDS,
-        seconds,
-        request: judgeRequest,
-        samplePid: server.pid,
-        onWindowStart: () => {
-          counting = true;
-          onWindowStart?.();
-        },
-      });
-      counting = false;
+      const r = await load({ baseUrl: server.baseUrl, connections: JUDGES, warmupSeconds: WARMUP_SECONDS, seconds, request: judgeRequest(++loads), samplePid: server.pid, onWindowStart });
       return { ...r, accepted: accepted - before.accepted, rejected: rejected - before.rejected };
     };
     // The ceiling gets a body of the same size, parsed by the same body parser, and no token.
-    const ceilingRequest = (conn: number) => ({
-      method: 'POST',
-      path: '/bench/insert',
-      setupRequest: (req: object) => ({ ...req, headers: { 'content-type': 'application/json' }, body: markBody(conn) }),
-    });
+    const ceilingRequest =
+      (load: number) =>
+      (conn: number): LoadRequest => ({ method: 'POST', path: '/bench/insert', headers: { 'content-type': 'application/json' }, body: markBody(load, conn), pick });
     const ceilingLoad = (seconds: number, onWindowStart?: () => void) =>
-      load({ baseUrl: server.baseUrl, connections: JUDGES, warmupSeconds: WARMUP_SECONDS, seconds, request: ceilingRequest, samplePid: server.pid, onWindowStart });
+      load({ baseUrl: server.baseUrl, connections: JUDGES, warmupSeconds: WARMUP_SECONDS, seconds, request: ceilingRequest(++loads), samplePid: server.pid, onWindowStart });
 
     // Group commits over every marks load, warm-ups included (a snapshot asked for during a load would
     // queue behind it): what counts is how many requests a transaction carries.

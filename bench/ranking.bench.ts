@@ -16,7 +16,7 @@ import { EntryScore, Score } from '../src/modules/scoring/score.entity';
 import { Api, competitionBody, distinctIdNumber, inGroups, twelveCriteria } from './lib/api';
 import { ChildServer } from './lib/child-server';
 import { diagnosed, profileDirFromEnv } from './lib/diagnostics';
-import { alternating, combine, describeLoad, load, LoadResult } from './lib/load';
+import { alternating, combine, describeLoad, load, LoadRequest, LoadResult } from './lib/load';
 import { fmt, out, since, target } from './lib/report';
 
 const ENTRIES = Number(process.env.BENCH_RANKING_ENTRIES ?? 10_000);
@@ -332,10 +332,10 @@ export async function rankingBench(): Promise<void> {
     out(`  first read (builds the ranked list of ${ENTRIES} entries: one query, rankEntries) ${fmt(coldMs)} ms; a second read ${fmt(since(tWarm), 1)} ms`);
     const { bytes } = await api.call<{ bytes: number }>('PUT', '/bench/constant', { body, expect: 200 });
     const headers = { authorization: `Bearer ${s.organizerToken}` };
-    const rankingRequest = () => ({ method: 'GET', path: rankingPath, headers });
-    const constantRequest = () => ({ method: 'GET', path: '/bench/constant', headers: {} });
+    const rankingRequest = (): LoadRequest => ({ method: 'GET', path: rankingPath, headers });
+    const constantRequest = (): LoadRequest => ({ method: 'GET', path: '/bench/constant' });
     const profileDir = profileDirFromEnv();
-    const loadOf = (request: () => object, seconds = SECONDS) => (onWindowStart?: () => void) =>
+    const loadOf = (request: () => LoadRequest, seconds = SECONDS) => (onWindowStart?: () => void) =>
       load({ baseUrl: server!.baseUrl, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds, request, samplePid: server!.pid, onWindowStart });
     let r: LoadResult;
     let k: LoadResult;
