@@ -9,6 +9,7 @@
  */
 import type { CertificateProgress } from '../src/modules/certificates/certificates.service';
 import Database from 'better-sqlite3';
+import IORedis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -100,6 +101,21 @@ function cpuSeconds(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
+  }
+}
+
+/** CPU seconds the Redis server has used so far (INFO cpu): the queue's share of the machine. */
+async function redisCpuSeconds(url: string): Promise<number> {
+  const r = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const info = await r.info('cpu');
+    const field = (k: string) => Number(/^${k}:([\d.]+)/m.exec(info)?.[1] ?? NaN);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  } catch {
+    return NaN;
+  } finally {
+    r.disconnect();
   }
 }
 
@@ -323,6 +339,7 @@ interface PipelineRun {
   workerMem: Array<{ peakMiB: number; currentMiB: number } | undefined>;
   workerCpu: number[];
   apiCpu: number;
+  redisCpu: number;
   apiMem?: { peakMiB: number; currentMiB: number };
   polls: number;
   /** Sum of the progress requests' durations, as this process saw them. */
@@ -379,6 +396,7 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
   const progressPath = `/api/competitions/${s.competitionId}/certificates/progress`;
   const cpu0 = workers.map((w) => cpuSeconds(w.pid));
   const apiCpu0 = cpuSeconds(server.pid);
+  const redisCpu0 = await redisCpuSeconds(server.config.redisUrl);
   const requestedAt = Date.now();
   const t0 = process.hrtime.bigint();
   await api.call('POST', `/api/competitions/${s.competitionId}/transitions`, { token: s.adminToken, body: { to: 'finalized', force: true }, expect: 200 });
@@ -412,6 +430,7 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
   const workerMem = workers.map((w) => procMemory(w.pid));
   const workerCpu = workers.map((w, i) => cpuSeconds(w.pid) - cpu0[i]);
   const apiCpu = cpuSeconds(server.pid) - apiCpu0;
+  const redisCpu = (await redisCpuSeconds(server.config.redisUrl)) - redisCpu0;
   if (profileDir) await stopDiagnostics(api, workers, profileDir, last.ready);
   return {
     requestedAt,
@@ -424,6 +443,7 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
     workerMem,
     workerCpu,
     apiCpu,
+    redisCpu,
     apiMem: server.memory(),
     polls,
     pollMs,
@@ -609,7 +629,7 @@ export async function certificatesBench(): Promise<void> {
     const cpuPipeline = p.workerCpu.reduce((a, x) => a + x, 0);
     const cpuBaseline = b.cpu.reduce((a, x) => a + x, 0);
     out(
-      `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 1)} ms + API ${fmt((1000 * p.apiCpu) / n, 1)} ms (finalize, outbox dispatch, progress) vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 1)} ms; ratio (workers+API)/renderer ${fmt((cpuPipeline + p.apiCpu) / n / (cpuBaseline / b.n), 2)}`,
+      `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 1)} ms + API ${fmt((1000 * p.apiCpu) / n, 1)} ms (finalize, outbox dispatch, progress) + Redis ${fmt((1000 * p.redisCpu) / n, 1)} ms vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 1)} ms; ratio (workers+API+Redis)/renderer ${fmt((cpuPipeline + p.apiCpu + (Number.isNaN(p.redisCpu) ? 0 : p.redisCpu)) / n / (cpuBaseline / b.n), 2)}`,
     );
     out(`worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}; API during the pipeline: ${mib(p.apiMem)}`);
   } finally {

@@ -80,8 +80,8 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
     timeMethod(CertificateRenderService.prototype, 'render', phases, 'job: CertificateRenderService.render (all of it)', on);
     timeMethod(CertificateRenderService.prototype, 'renderPdf', phases, '  renderPdf (template, signature, QR, PDF)', on);
     timeMethod(LocalFileStore.prototype, 'put', phases, '  FileStore.put', on);
-    timeMethod(Db.prototype, 'transaction', phases, '  Db.transaction (claim: certificate and facts, status rendering; outbox claims)', on);
-    timeMethod(Db.prototype, 'run', phases, '  Db.run (status ready; outbox marks)', on);
+    timeMethod(Db.prototype, 'transaction', phases, '  Db.transaction', on);
+    timeMethod(Db.prototype, 'run', phases, '  Db.run (the job\'s read, claim and ready statements)', on);
     timeMethod(Job.prototype, 'updateProgress', phases, '  job.updateProgress (Redis)', on);
     const proto = Object.getPrototypeOf(ds.createQueryRunner()) as Runner;
     const query = proto.query;

@@ -4,3 +4,10 @@
  */
 export const numOrNull = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 export const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't' || v === 'true';
+
+/** Raw SQL written with `?` placeholders, as the driver wants it (PostgreSQL: `$1`, `$2`…). */
+export function placeholdersFor(kind: 'sqlite' | 'postgres', text: string): string {
+  if (kind !== 'postgres') return text;
+  let i = 0;
+  return text.replace(/\?/g, () => `$${++i}`);
+}

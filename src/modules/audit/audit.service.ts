@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { insertMany } from '../../database/bulk-insert';
 import { Db } from '../../database/db.service';
 import { AuditEntry } from './audit-entry.entity';
 
@@ -13,9 +14,6 @@ export interface AuditRecord {
   before?: unknown;
   after?: unknown;
 }
-
-/** Rows per multi-row INSERT: 7 bound parameters each, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
-export const AUDIT_INSERT_CHUNK = 100;
 
 const toRow = (r: AuditRecord) => ({ id: randomUUID(), actorId: r.actorId, action: r.action, entityType: r.entityType, entityId: r.entityId, before: r.before ?? null, after: r.after ?? null });
 
@@ -29,14 +27,11 @@ export class AuditService {
   }
 
   /**
-   * The same entries as record() for each, in multi-row INSERTs of AUDIT_INSERT_CHUNK rows and without reading
+   * The same entries as record() for each, in multi-row INSERTs (insertMany) and without reading
    * the rows back (nothing of them is returned): for changes of many entities at once (awards at finalize).
    */
   async recordMany(m: EntityManager, records: readonly AuditRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += AUDIT_INSERT_CHUNK) {
-      const rows = records.slice(i, i + AUDIT_INSERT_CHUNK).map(toRow);
-      await m.createQueryBuilder().insert().into(AuditEntry).values(rows as QueryDeepPartialEntity<AuditEntry>[]).updateEntity(false).execute();
-    }
+    await insertMany(m, AuditEntry, records.map(toRow) as AuditEntry[]);
   }
 
   /** The trail of one entity, oldest first. */

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { pageParams } from '../../common/pagination';
+import { insertMany } from '../../database/bulk-insert';
 import { Db } from '../../database/db.service';
 import { AuditService } from '../audit/audit.service';
 import { Competition } from '../competitions/competition.entity';
@@ -29,8 +29,6 @@ import { numOrNull as num } from '../../database/raw-values';
 export const AWARDS_EFFECT_ORDER = 20;
 /** Statuses the public sees once the competition is final: nominations and declined ones are internal. */
 const PUBLIC_STATUSES: AwardStatus[] = ['issued', 'revoked'];
-/** Rows per INSERT: 18 bound parameters each, 1800 per statement, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
-const INSERT_CHUNK = 100;
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
@@ -148,15 +146,7 @@ export class AwardsService implements OnModuleInit {
     const now = new Date();
     const rows = grants.filter((g) => !have.has(`${g.workerId}|${g.type}`)).map((g) => this.newAward(c, g, now));
     // Every column is set here (ids and timestamps too): nothing to read back.
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(Award)
-        .values(rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<Award>[])
-        .updateEntity(false)
-        .execute();
-    }
+    await insertMany(m, Award, rows);
     await this.audit.recordMany(
       m,
       rows.map((a) => ({ actorId: ctx.user.id, action: a.status === 'issued' ? 'award.issue' : 'award.nominate', entityType: 'award', entityId: a.id, after: snapshot(a) })),

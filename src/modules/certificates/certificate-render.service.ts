@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import QRCode from 'qrcode';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
+import { placeholdersFor } from '../../database/raw-values';
 import { FILE_STORE, FileStore } from '../files/file-store';
 import { Certificate, CertificateStatus } from './certificate.entity';
 import { loadJob, RenderCertificate } from './certificate-facts';
@@ -36,6 +37,11 @@ export interface RenderedPdf {
 const MAX_ERROR = 1000;
 /** Statuses a job may (re)claim: `rendering` when its worker died mid-render and the stalled job came back. */
 const CLAIMABLE: CertificateStatus[] = ['queued', 'rendering'];
+/** The claim: only while still queued or rendering (a revocation or a retry in between wins); a row back when claimed. */
+const CLAIM_SQL = `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE.map((s) => `'${s}'`).join(', ')}) RETURNING id`;
+/** Ready, only if still rendering under this claim's watch (a revocation in between wins). */
+const READY_SQL =
+  "UPDATE certificates SET status = 'ready', file_key = ?, sha256 = ?, payload = ?, signature = ?, key_id = ?, template_version = ?, last_error = NULL, rendered_at = ?, updated_at = ? WHERE id = ? AND status = 'rendering'";
 
 /**
  * Renders certificates in workers. Idempotent: a ready (or revoked) certificate is left alone; a certificate
@@ -44,7 +50,7 @@ const CLAIMABLE: CertificateStatus[] = ['queued', 'rendering'];
  */
 /** What a render job reports as its BullMQ progress. */
 export interface RenderProgress {
-  stage: 'rendering' | 'rendered' | 'ready';
+  stage: 'rendering' | 'ready';
   percent: number;
   serial: string;
 }
@@ -54,6 +60,8 @@ export class CertificateRenderService {
   private readonly logger = new Logger(CertificateRenderService.name);
   /** Fonts are parsed once per process, on first use. */
   readonly fonts: FontChain;
+  /** The job's two writes as plain statements: they run for every certificate, in the workers. */
+  private readonly sql: { claim: string; ready: string };
 
   constructor(
     private readonly db: Db,
@@ -62,6 +70,16 @@ export class CertificateRenderService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.fonts = new FontChain(defaultFontSpecs(config.certificates.fonts));
+    this.sql = {
+      claim: placeholdersFor(db.kind, CLAIM_SQL),
+      ready: placeholdersFor(db.kind, READY_SQL),
+    };
+  }
+
+  /** A timestamp as TypeORM writes the certificate's date columns on this database. */
+  private timestamp(d: Date): unknown {
+    const ds = this.db.dataSource;
+    return ds.driver.preparePersistentValue(d, ds.getMetadata(Certificate).findColumnWithPropertyName('updatedAt')!);
   }
 
   /** The PDF, its signed payload (canonical JSON) and signature, from the facts alone: no I/O. */
@@ -104,16 +122,10 @@ export class CertificateRenderService {
     if ('skip' in read) return { certificateId, status: 'skipped', reason: read.skip };
     const { c, facts } = read;
     // The claim, one statement: only while still queued or rendering (a revocation or a retry in between wins).
-    const claimed = await this.db.run((m) =>
-      m
-        .createQueryBuilder()
-        .update(Certificate)
-        .set({ status: 'rendering', attempts: () => 'attempts + 1', updatedAt: new Date() })
-        .where('id = :id', { id: c.id })
-        .andWhere('status IN (:...statuses)', { statuses: CLAIMABLE })
-        .execute(),
-    );
-    if (!claimed.affected) {
+    const answer = (await this.db.run((m) => m.query(this.sql.claim, [this.timestamp(new Date()), c.id]))) as unknown[];
+    // TypeORM answers an UPDATE … RETURNING with [rows, count] on PostgreSQL, with the rows on SQLite.
+    const claimed = this.db.kind === 'postgres' ? (answer[0] as unknown[]) : answer;
+    if (claimed.length === 0) {
       const now = await this.db.run((m) => m.findOne(Certificate, { where: { id: certificateId }, select: { id: true, status: true } }));
       return { certificateId, status: 'skipped', reason: now ? `the certificate is ${now.status}` : 'the certificate no longer exists' };
     }
@@ -121,16 +133,10 @@ export class CertificateRenderService {
     progress({ stage: 'rendering', percent: 10, serial: c.serial });
     try {
       const out = await this.renderPdf(facts);
-      progress({ stage: 'rendered', percent: 60, serial: c.serial });
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
       const now = new Date();
-      await this.db.run((m) =>
-        m.update(
-          Certificate,
-          { id: c.id, status: 'rendering' },
-          { status: 'ready', fileKey: stored.key, sha256: stored.sha256, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion, lastError: null, renderedAt: now, updatedAt: now },
-        ),
-      );
+      const at = this.timestamp(now);
+      await this.db.run((m) => m.query(this.sql.ready, [stored.key, stored.sha256, out.payload, out.signature, this.signer.info.kid, out.templateVersion, at, at, c.id]));
       progress({ stage: 'ready', percent: 100, serial: c.serial });
       const ms = Math.round(performance.now() - started);
       this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');

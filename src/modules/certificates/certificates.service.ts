@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager, In } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuthUser } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { insertMany } from '../../database/bulk-insert';
 import { Db } from '../../database/db.service';
 import { Award } from '../awards/award.entity';
 import type { CertificateInfo } from '../awards/awards.hooks';
@@ -63,8 +63,6 @@ export interface PublicVerification {
   keyId: string | null;
 }
 
-/** Certificate rows per INSERT: 19 bound parameters each, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
-const INSERT_CHUNK = 100;
 const CODE = /^[A-Za-z0-9_-]{16,32}$/;
 /**
  * A certificate left `rendering` or `queued` this long lost its job (a worker killed more often than BullMQ's
@@ -146,15 +144,7 @@ export class CertificatesService implements OnModuleInit {
       }),
     );
     // Every column is set here (timestamps too): nothing to read back.
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(Certificate)
-        .values(rows.slice(i, i + INSERT_CHUNK) as QueryDeepPartialEntity<Certificate>[])
-        .updateEntity(false)
-        .execute();
-    }
+    await insertMany(m, Certificate, rows);
     await this.outbox.addMany(m, rows.map((c) => this.renderEvent(c, 0)));
     return rows;
   }

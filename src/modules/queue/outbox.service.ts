@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { insertMany } from '../../database/bulk-insert';
 import { OutboxEvent } from './outbox-event.entity';
 import { jobId as buildJobId } from './queue.constants';
 
@@ -15,9 +16,6 @@ export interface NewOutboxEvent {
   payload: Record<string, unknown>;
 }
 
-/** Rows per multi-row INSERT: 10 bound parameters each, far below SQLite's (32766) and PostgreSQL's (65535) limits. */
-export const OUTBOX_INSERT_CHUNK = 100;
-
 /** Writes events inside the caller's transaction; the OutboxDispatcher delivers them after commit. */
 @Injectable()
 export class OutboxService {
@@ -30,20 +28,12 @@ export class OutboxService {
   }
 
   /**
-   * The same rows as add() for each event, in multi-row INSERTs of OUTBOX_INSERT_CHUNK rows and without reading
+   * The same rows as add() for each event, in multi-row INSERTs (insertMany) and without reading
    * them back: the returned rows have no createdAt (the database's default).
    */
   async addMany(m: EntityManager, events: readonly NewOutboxEvent[]): Promise<OutboxEvent[]> {
     const rows = events.map((e) => this.row(m, e));
-    for (let i = 0; i < rows.length; i += OUTBOX_INSERT_CHUNK) {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(OutboxEvent)
-        .values(rows.slice(i, i + OUTBOX_INSERT_CHUNK) as QueryDeepPartialEntity<OutboxEvent>[])
-        .updateEntity(false)
-        .execute();
-    }
+    await insertMany(m, OutboxEvent, rows);
     return rows;
   }
 
