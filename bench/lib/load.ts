@@ -35,7 +35,8 @@ export interface LoadResult {
 /**
  * The requests of one connection, standing for one client: its own headers (e.g. a judge's token)
  * and a fresh body per request. In `path` and `body`, `{{n}}` is replaced by the connection's
- * request counter (0, 1, …; it starts anew with every load) and `{{name}}` by a value of
+ * request counter (0, 1, …, unique within the connection; it starts anew with every load, and
+ * wrk may spend one number on its check of the first connection's request) and `{{name}}` by a value of
  * `pick[name]` drawn at random per request. Values are inserted as they are (a JSON string value
  * needs its quotes in the template). wrk builds the requests in Lua (bench/lib/wrk.lua), hence
  * templates rather than a function.
@@ -70,6 +71,8 @@ export interface LoadOptions {
   request: (connection: number) => LoadRequest;
   /** The server's pid, to sample its resident set during the window. */
   samplePid?: number;
+  /** This generator whatever BENCH_LOAD says (to compare them); else loadGenerator()'s. */
+  generator?: Generator;
 }
 
 export type Generator = 'wrk' | 'autocannon';
@@ -129,6 +132,12 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`load tests target this machine only, not ${url.hostname}`);
   if (!(opts.seconds > 0 && opts.seconds <= 120)) throw new Error('a load runs for 1 to 120 seconds');
   if (!(Number.isInteger(opts.connections) && opts.connections >= 1)) throw new Error('connections: a positive integer');
+  if (opts.generator === 'autocannon') return loadWithAutocannon(opts);
+  if (opts.generator === 'wrk') {
+    const wrk = onPath('wrk');
+    if (!wrk) throw new Error('wrk is not on PATH (apt-get install wrk)');
+    return loadWithWrk(opts, wrk);
+  }
   const g = loadGenerator();
   return g.wrk ? loadWithWrk(opts, g.wrk) : loadWithAutocannon(opts);
 }
@@ -295,24 +304,24 @@ async function loadWithWrk(opts: LoadOptions, wrk: string): Promise<LoadResult> 
     for (let i = 0; i < templates.length; i++) {
       const onResponse = templates[i].onResponse;
       const file = path.join(dir, `t${i + 1}.tsv`);
-      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      const buf = fs.existsSync(file) ? fs.readFileSync(file) : Buffer.alloc(0);
+      // Lines `sent\tcompleted\tstatus`, or `sent\tcompleted\tstatus\tbytes` followed by the body and a newline.
       let from = 0;
       for (;;) {
-        const nl = text.indexOf('\n', from);
+        const nl = buf.indexOf(10, from);
         if (nl < 0) break;
-        const line = text.slice(from, nl);
+        const [sent, done, status, bytes] = buf.toString('latin1', from, nl).split('\t').map(Number);
+        let body = '';
         from = nl + 1;
-        const t1 = line.indexOf('\t');
-        const t2 = line.indexOf('\t', t1 + 1);
-        let t3 = line.indexOf('\t', t2 + 1);
-        if (t3 < 0) t3 = line.length;
-        const sent = Number(line.slice(0, t1));
-        const done = Number(line.slice(t1 + 1, t2));
-        const status = Number(line.slice(t2 + 1, t3));
+        if (bytes !== undefined) {
+          if (from + bytes > buf.length) break;
+          body = buf.toString('utf8', from, from + bytes);
+          from += bytes + 1;
+        }
         const inWindow = done >= openUs && done < closeUs;
         // Latency of requests sent inside the window only: one sent during the ramp-up may finish late.
         if (inWindow) w.count(status, sent >= openUs ? (done - sent) / 1000 : undefined);
-        onResponse?.(status, line.slice(t3 + 1), inWindow);
+        onResponse?.(status, body, inWindow);
       }
     }
     return w.result(windowUs / 1e6, errs.connect + errs.read + errs.write, errs.timeout, 'wrk', cores);
@@ -334,19 +343,17 @@ function autocannonRequest(t: LoadRequest, isOpen: () => boolean): autocannon.Re
       return list[Math.floor(Math.random() * list.length)];
     });
   const onResponse = t.onResponse;
-  return {
-    method: t.method,
-    path: t.path,
-    headers: t.headers ?? {},
-    body: t.body,
-    setupRequest: dynamic
-      ? (req) => {
-          const k = n++;
-          return { ...req, path: fill(t.path, k), body: t.body === undefined ? undefined : fill(t.body, k) };
-        }
-      : undefined,
-    onResponse: onResponse ? (status, body) => onResponse(status, body, isOpen()) : undefined,
-  };
+  // autocannon merges its defaults with Object.assign: keys without a value must be absent, not undefined.
+  const req: autocannon.Request = { method: t.method, path: t.path, headers: t.headers ?? {} };
+  if (t.body !== undefined) req.body = t.body;
+  if (dynamic) {
+    req.setupRequest = (r) => {
+      const k = n++;
+      return t.body === undefined ? { ...r, path: fill(t.path, k) } : { ...r, path: fill(t.path, k), body: fill(t.body, k) };
+    };
+  }
+  if (onResponse) req.onResponse = (status, body) => onResponse(status, body, isOpen());
+  return req;
 }
 
 /** autocannon in this process (the fallback when wrk is missing): the window is followed live. */
@@ -433,13 +440,13 @@ export async function alternating<A extends LoadResult, B extends LoadResult>(
   a: (seconds: number) => Promise<A>,
   b: (seconds: number) => Promise<B>,
 ): Promise<{ a: A[]; b: B[] }> {
-  const out: { a: A[]; b: B[] } = { a: [], b: [] };
+  const both: { a: A[]; b: B[] } = { a: [], b: [] };
   const slice = Math.max(1, seconds / rounds);
   for (let i = 0; i < rounds; i++) {
-    out.a.push(await a(slice));
-    out.b.push(await b(slice));
+    both.a.push(await a(slice));
+    both.b.push(await b(slice));
   }
-  return out;
+  return both;
 }
 
 export function describeLoad(r: LoadResult): string {

@@ -11,7 +11,9 @@
 -- request counter (0, 1, …) and `{{name}}` a value of pick[name] drawn at random per request.
 --
 -- Each thread writes one line per response to OUT/t<i>.tsv:
---   <sent µs>\t<completed µs>\t<status>[\t<body>]
+--   <sent µs>\t<completed µs>\t<status>
+-- or, when its connection wants the bodies, the body's length in bytes and the body on the next line:
+--   <sent µs>\t<completed µs>\t<status>\t<length>\n<body>
 -- times relative to `base`, read with clock_gettime(CLOCK_MONOTONIC) through LuaJIT's FFI (the
 -- clock of Node's process.hrtime, so load.ts places the window itself). Lua's own clocks will not
 -- do: os.time() counts whole seconds and os.clock() is the CPU time of the whole process. The
@@ -84,7 +86,7 @@ end
 function response(status, hdrs, resbody)
   local t = now_us()
   if keep_bodies then
-    out:write(sent - base, "\t", t - base, "\t", status, "\t", resbody, "\n")
+    out:write(sent - base, "\t", t - base, "\t", status, "\t", #resbody, "\n", resbody, "\n")
   else
     out:write(sent - base, "\t", t - base, "\t", status, "\n")
   end
