@@ -42,9 +42,9 @@ describe('insertMany', () => {
     const rows = Array.from({ length: 2345 }, (_, i) => thing(i));
     const statements: string[] = [];
     const query = ds.manager.query.bind(ds.manager);
-    jest.spyOn(ds.manager, 'query').mockImplementation((q: string, p?: unknown[]) => {
+    jest.spyOn(ds.manager, 'query').mockImplementation((q: string, p?: unknown) => {
       statements.push(q);
-      return query(q, p);
+      return query(q, p as unknown[]);
     });
     await insertMany(ds.manager, Thing, rows);
     expect(statements.length).toBeGreaterThan(1);

@@ -71,8 +71,8 @@ export class CertificateRenderService {
   ) {
     this.fonts = new FontChain(defaultFontSpecs(config.certificates.fonts));
     this.sql = {
-      claim: placeholdersFor(db.kind, CLAIM_SQL),
-      ready: placeholdersFor(db.kind, READY_SQL),
+      claim: placeholdersFor(config.database.kind, CLAIM_SQL),
+      ready: placeholdersFor(config.database.kind, READY_SQL),
     };
   }
 
