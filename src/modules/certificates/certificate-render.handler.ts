@@ -26,9 +26,8 @@ export class CertificateRenderHandler implements JobHandler<CertificateJobPayloa
 
   handle(job: Job<CertificateJobPayload>): Promise<RenderOutcome> {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    // Progress (claimed, ready) is sent without waiting: a Redis round trip each would hold the job up. A render
-    // takes milliseconds: a step between the two would cost a Redis script per certificate and show nothing.
-    // Commands on one connection keep their order, so the last report lands before the job's completion.
+    // Progress (ready, with the serial) is sent without waiting: a Redis round trip would hold the job up.
+    // Commands on one connection keep their order, so the report lands before the job's completion.
     return this.renderer.render(job.data.certificateId, finalAttempt, (p) => void job.updateProgress({ ...p }).catch(() => undefined));
   }
 }

@@ -48,9 +48,13 @@ const READY_SQL =
  * found `rendering` (its worker died, the stalled job came back) is rendered again under the same serial and
  * file key, so a duplicate job never makes a second serial or file.
  */
-/** What a render job reports as its BullMQ progress. */
+/**
+ * What a render job reports as its BullMQ progress, once, when the certificate is ready: a render takes milliseconds,
+ * so a report of each step would cost a Redis script per certificate and show nothing a watcher could see. How far a
+ * batch is shows in the queue's counts (waiting, active, completed) and in GET …/certificates/progress.
+ */
 export interface RenderProgress {
-  stage: 'rendering' | 'ready';
+  stage: 'ready';
   percent: number;
   serial: string;
 }
@@ -130,7 +134,6 @@ export class CertificateRenderService {
       return { certificateId, status: 'skipped', reason: now ? `the certificate is ${now.status}` : 'the certificate no longer exists' };
     }
 
-    progress({ stage: 'rendering', percent: 10, serial: c.serial });
     try {
       const out = await this.renderPdf(facts);
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
