@@ -223,10 +223,11 @@ export class PanelService {
   /**
    * Standings computed from the stored marks and penalties, nothing written: of the given entries, or,
    * without `enrolmentIds`, of every entry of the competition that has marks (a full recomputation).
-   * Marks are read grouped by entry: one text per entry of "criterion judge value" triples, with the
-   * criterion and the judge as their index in the scheme and the panel (a judge not on the panel or a
-   * criterion not in the scheme does not count and is left out), so that 600,000 marks cross the
-   * driver as 10,000 rows instead of 600,000 rows of three strings each.
+   * Marks are read grouped by entry, so that 600,000 marks cross the driver as 10,000 rows instead of
+   * 600,000 rows of three strings each: per entry one text of decimal integers, one a mark, each
+   * `code × 2³² + value` with the code the mark's criterion index × panel size + judge index in the scheme
+   * and the panel, or -1 for a judge not on the panel or a criterion not in the scheme (it does not
+   * count). Exact for every 32-bit value (the column is an INTEGER; marks are checked against maxScore).
    */
   async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[]): Promise<StandingRow[]> {
     if (!competition.scoring) return [];
@@ -235,52 +236,51 @@ export class PanelService {
     const facts = enrolmentIds ? await this.entryFacts(m, enrolmentIds) : await this.competitionFacts(m, competition.id);
     const judges = [...panel.assignments.keys()];
     const keys = competition.scoring.sections.flatMap((s) => s.criteria.map((c) => c.key));
-    const assigned = judges.map((j) => {
-      const a = panel.assignments.get(j)!;
-      return keys.map((k) => !a.criteria || a.criteria.includes(k));
-    });
-    // Indexes by CASE, not by a join: no per-row lookup. A judge not on the panel or a criterion not in
-    // the scheme gives NULL, which the aggregate skips.
-    const index = (column: string, n: number) => (n === 0 ? 'NULL' : `CASE ${column} ${Array.from({ length: n }, (_, i) => `WHEN ? THEN '${i}'`).join(' ')} END`);
-    const triple = `${index('s.criterion_key', keys.length)} || ' ' || ${index('s.judge_user_id', judges.length)} || ' ' || CAST(s.value AS varchar(12))`;
-    // Per entry, through the scores' unique index (entry first): no sort of all the competition's marks.
-    const rows = await sql<{ id: string; marks: string | null; marked: boolean | number }>(
+    const nj = judges.length;
+    // assigned[k * nj + j]: judge j marks criterion k.
+    const assigned = keys.flatMap((k) => judges.map((j) => !panel.assignments.get(j)!.criteria || panel.assignments.get(j)!.criteria!.includes(k)));
+    // Indexes by CASE, not by a join: no per-row lookup. No match gives NULL, and so does the sum.
+    const index = (column: string, n: number, step: number) => (n === 0 ? 'NULL' : `CASE ${column} ${Array.from({ length: n }, (_, i) => `WHEN ? THEN ${i * step}`).join(' ')} END`);
+    const code = `COALESCE(${index('s.criterion_key', keys.length, nj)} + ${index('s.judge_user_id', nj, 1)}, -1) * ${2 ** 32} + s.value`;
+    // Per entry, through the scores' index that starts with the entry: no sort of all the competition's
+    // marks. No marks: NULL.
+    const rows = await sql<{ id: string; marks: string | null }>(
       m,
-      `SELECT e.id AS id, (SELECT ${pg ? `string_agg(${triple}, ' ')` : `group_concat(${triple}, ' ')`} FROM scores s WHERE s.enrolment_id = e.id) AS marks, ` +
-        'EXISTS (SELECT 1 FROM scores s WHERE s.enrolment_id = e.id) AS marked FROM enrolments e ' +
+      `SELECT e.id AS id, (SELECT ${pg ? `string_agg(CAST(${code} AS varchar), ' ')` : `group_concat(${code}, ' ')`} FROM scores s WHERE s.enrolment_id = e.id) AS marks FROM enrolments e ` +
         `WHERE e.competition_id = ?${enrolmentIds ? ` AND e.id IN (${placeholders(enrolmentIds.length)})` : ''}`,
       [...keys, ...judges, competition.id, ...(enrolmentIds ?? [])],
     );
     const marksOf = new Map<string, Map<string, number[]>>();
+    const counts = new Uint8Array(keys.length * nj);
     for (const r of rows) {
       const f = facts.get(r.id);
       if (!f || r.marks === null) continue;
-      const recused = judges.map((j) => this.recused(panel, j, f));
+      for (let j = 0; j < nj; j++) {
+        const recused = this.recused(panel, judges[j], f);
+        for (let k = 0; k < keys.length; k++) counts[k * nj + j] = assigned[k * nj + j] && !recused ? 1 : 0;
+      }
       const lists: number[][] = keys.map(() => []);
-      // "k j v k j v …": decimal integers (v may be negative) separated by single spaces.
+      // Decimal integers separated by single spaces, negative for marks that do not count (and for
+      // negative values of code 0).
       const s = r.marks;
       const n = s.length;
-      for (let i = 0; i < n; ) {
-        let k = 0;
+      for (let i = 0; i < n; i++) {
         let c = s.charCodeAt(i);
-        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) k = k * 10 + c - 48;
-        let j = 0;
-        c = s.charCodeAt(++i);
-        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) j = j * 10 + c - 48;
-        let v = 0;
-        c = s.charCodeAt(++i);
         const negative = c === 45;
         if (negative) c = s.charCodeAt(++i);
-        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) v = v * 10 + c - 48;
-        i++;
-        if (assigned[j][k] && !recused[j]) lists[k].push(negative ? -v : v);
+        let x = 0;
+        for (; c >= 48 && c <= 57; c = s.charCodeAt(++i)) x = x * 10 + c - 48;
+        if (negative) x = -x;
+        // value ∈ [-2³¹, 2³¹): the nearest multiple of 2³² is the code's.
+        const code = Math.round(x / 4294967296);
+        if (code >= 0 && counts[code] === 1) lists[(code / nj) | 0].push(x - code * 4294967296);
       }
       const byCriterion = new Map<string, number[]>();
-      for (let i = 0; i < keys.length; i++) if (lists[i].length) byCriterion.set(keys[i], lists[i]);
+      for (let k = 0; k < keys.length; k++) if (lists[k].length) byCriterion.set(keys[k], lists[k]);
       marksOf.set(r.id, byCriterion);
     }
     // Without ids: every entry that has marks, counting or not (marks that stopped counting must leave its standing).
-    return this.scored(m, competition, enrolmentIds ?? rows.filter((r) => r.marked === true || r.marked === 1).map((r) => r.id), marksOf, !enrolmentIds);
+    return this.scored(m, competition, enrolmentIds ?? rows.filter((r) => r.marks !== null).map((r) => r.id), marksOf, !enrolmentIds);
   }
 
   /** Worker and employer of every entry of a competition, for recusal. */
