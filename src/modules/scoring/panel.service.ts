@@ -66,6 +66,8 @@ export interface StandingRow {
 }
 
 const PANEL_TTL_MS = 30_000;
+/** Shared, never written: scoreEntry only reads marks. */
+const NO_MARKS: number[] = [];
 const RECOMPUTE_CHUNK = 500;
 
 /**
@@ -252,11 +254,16 @@ export class PanelService {
     );
     const marksOf = new Map<string, Map<string, number[]>>();
     const counts = new Uint8Array(keys.length * nj);
+    const units = judges.map((j) => panel.units.get(j));
+    const unitRecused = new Map<string, boolean[]>();
     for (const r of rows) {
       const f = facts.get(r.id);
       if (!f || r.marks === null) continue;
+      // recused(), with the unit part once per employer (entries share a few dozen employers).
+      let byUnit = unitRecused.get(f.employer.id);
+      if (!byUnit) unitRecused.set(f.employer.id, (byUnit = units.map((unit) => !!unit && isRecused(unit, f.employer))));
       for (let j = 0; j < nj; j++) {
-        const recused = this.recused(panel, judges[j], f);
+        const recused = byUnit[j] || (panel.declared.size > 0 && panel.declared.has(`${judges[j]}|${f.workerId}`));
         for (let k = 0; k < keys.length; k++) counts[k * nj + j] = assigned[k * nj + j] && !recused ? 1 : 0;
       }
       const lists: number[][] = keys.map(() => []);
@@ -304,13 +311,15 @@ export class PanelService {
           enrolmentIds,
         );
     const penaltyOf = new Map(penalties.map((p) => [p.id, Number(p.points)]));
+    // One input for every entry, its marks set before each scoreEntry (which keeps no reference to it).
+    const sections: SectionInput[] = competition.scoring!.sections.map((s) => ({
+      key: s.key,
+      weight: s.weight,
+      criteria: s.criteria.map((c) => ({ key: c.key, maxScore: Math.round(c.maxScore * 100), judgesRequired: c.judgesRequired, aggregation: c.aggregation, marks: NO_MARKS })),
+    }));
     return enrolmentIds.map((id) => {
       const byCriterion = marksOf.get(id);
-      const sections: SectionInput[] = competition.scoring!.sections.map((s) => ({
-        key: s.key,
-        weight: s.weight,
-        criteria: s.criteria.map((c) => ({ key: c.key, maxScore: Math.round(c.maxScore * 100), judgesRequired: c.judgesRequired, aggregation: c.aggregation, marks: byCriterion?.get(c.key) ?? [] })),
-      }));
+      for (const s of sections) for (const c of s.criteria) c.marks = byCriterion?.get(c.key) ?? NO_MARKS;
       const penalty = penaltyOf.get(id) ?? 0;
       const r = scoreEntry(sections, penalty);
       return { enrolmentId: id, competitionId: competition.id, total: r.total, sections: r.sections, criteria: r.criteria, penalties: penalty, complete: r.complete };
