@@ -9,6 +9,7 @@ import { Competitions1764400000000 } from './migrations/1764400000000-Competitio
 import { Competition } from '../modules/competitions/competition.entity';
 import { Enrolment } from '../modules/enrolment/enrolment.entity';
 import { Judging1764500000000 } from './migrations/1764500000000-Judging';
+import { ScoresCoveringIndex1764900000000 } from './migrations/1764900000000-ScoresCoveringIndex';
 import { JudgeAssignment } from '../modules/scoring/judge-assignment.entity';
 import { JudgeConflict } from '../modules/scoring/judge-conflict.entity';
 import { EntryScore, MarkReceipt, Penalty, Score, ScoreRevision } from '../modules/scoring/score.entity';
@@ -18,4 +19,4 @@ import { CERTIFICATES_ENTITIES, CERTIFICATES_MIGRATIONS } from '../modules/certi
 
 /** Every entity and migration, listed once for the app and for the TypeORM CLI (ormconfig.ts). */
 export const ENTITIES = [Organization, User, Worker, OutboxEvent, HandledEvent, AuditEntry, Competition, Enrolment, JudgeAssignment, JudgeConflict, Score, ScoreRevision, MarkReceipt, Penalty, EntryScore, ...RESULTS_ENTITIES, ...AWARDS_ENTITIES, ...CERTIFICATES_ENTITIES];
-export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000, Judging1764500000000, ...RESULTS_MIGRATIONS, ...AWARDS_MIGRATIONS, ...CERTIFICATES_MIGRATIONS];
+export const MIGRATIONS = [Foundation1764300000000, Competitions1764400000000, Judging1764500000000, ...RESULTS_MIGRATIONS, ...AWARDS_MIGRATIONS, ...CERTIFICATES_MIGRATIONS, ScoresCoveringIndex1764900000000];

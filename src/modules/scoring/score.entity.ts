@@ -5,6 +5,8 @@ import { CreatedAtColumn, DateTimeColumn, UpdatedAtColumn, UuidColumn, UuidPrima
 @Entity('scores')
 @Index(['enrolmentId', 'criterionKey', 'judgeUserId'], { unique: true })
 @Index(['competitionId', 'judgeUserId'])
+// Covering: a full recomputation reads every mark of an entry from the index alone.
+@Index('IDX_scores_entry_marks', ['enrolmentId', 'criterionKey', 'judgeUserId', 'value'])
 export class Score {
   @UuidPrimaryColumn() id: string;
   @UuidColumn() competitionId: string;
