@@ -15,14 +15,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PersonalDataCipher } from '../src/common/crypto/personal-data';
 import { extractProof } from '../src/modules/certificates/render/certificate-pdf';
 import type { CertificateFacts } from '../src/modules/certificates/render/certificate-payload';
 import { CertificateSigner, verifySignature } from '../src/modules/certificates/render/signing';
-import { WorkersService } from '../src/modules/identity/workers.service';
 import { scoreEntry, SectionInput } from '../src/modules/scoring/domain/arithmetic';
-import { Api, distinctIdNumber, inGroups } from './lib/api';
+import { Api, inGroups } from './lib/api';
 import { ChildServer, procMemory } from './lib/child-server';
+import { insertApprovedEntries, prng } from './lib/seed';
 import { summarizeCpuProfile } from './lib/cpu-profile';
 import { fmt, out, since, target } from './lib/report';
 import type { RenderAloneDone } from './certificates/render-alone';
@@ -53,21 +52,6 @@ const TARGET = { seconds: 120, forEntries: 10_000, overheadPct: 20 };
 const ROOT = path.resolve(__dirname, '..');
 const WORKER_ENTRY = path.join(__dirname, 'certificates', 'worker.ts');
 const RENDER_ALONE_ENTRY = path.join(__dirname, 'certificates', 'render-alone.ts');
-
-/** A small seeded PRNG (mulberry32): the same data in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎';
-const GIVEN = '建国明华强伟芳军平刚杰磊敏静丽勇涛超斌辉霞鹏宇浩凯峰亮红燕玲俊飞洋波';
 
 /** Theory 30 % (one criterion), practical 70 % (two): one judge, `single` marks — cheap to seed, real arithmetic. */
 const SCORING = {
@@ -173,23 +157,13 @@ async function seed(server: ChildServer, rnd: () => number): Promise<Setup> {
   const db = new Database(server.config.database.sqlitePath);
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
-  const workers = new WorkersService(undefined as never, undefined as never, new PersonalDataCipher(server.config.dataKey));
-  const insertWorker = db.prepare(
-    'INSERT INTO workers (id, name, id_number_enc, id_number_hash, id_number_masked, gender, birth_date, phone, employer_org_id, trade, skill_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const insertEntry = db.prepare(
-    "INSERT INTO enrolments (id, competition_id, worker_id, nominating_org_id, status, time_used_seconds, source, created_by, decided_by, decided_at) VALUES (?, ?, ?, ?, 'approved', ?, 'organizer', ?, ?, datetime('now'))",
-  );
-  db.transaction(() => {
-    for (let i = 0; i < ENTRIES; i++) {
-      const idn = workers.protectIdNumber(distinctIdNumber());
-      const employer = enterprises[i % enterprises.length];
-      const name = SURNAMES[Math.floor(rnd() * SURNAMES.length)] + GIVEN[Math.floor(rnd() * GIVEN.length)] + (rnd() < 0.6 ? GIVEN[Math.floor(rnd() * GIVEN.length)] : '');
-      const workerId = randomUUID();
-      insertWorker.run(workerId, name, idn.idNumberEnc, idn.idNumberHash, idn.idNumberMasked, idn.gender, idn.birthDate, '13900001111', employer.id, '电工', 3);
-      insertEntry.run(randomUUID(), c.id, workerId, county.id, 60 * (40 + Math.floor(rnd() * 50)), organizer.id, organizer.id);
-    }
-  })();
+  insertApprovedEntries(db, rnd, {
+    competitionId: c.id,
+    count: ENTRIES,
+    orgsOf: (i) => ({ employerId: enterprises[i % enterprises.length].id, nominatingOrgId: county.id }),
+    organizerId: organizer.id,
+    dataKey: server.config.dataKey,
+  });
 
   await api.transition(organizer.token, c.id, 'enrolment_closed');
   await api.call('POST', `/api/competitions/${c.id}/draw`, { token: organizer.token, body: { seed: 'bench-certificates' }, expect: 200 });

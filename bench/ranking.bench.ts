@@ -3,18 +3,17 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { PersonalDataCipher } from '../src/common/crypto/personal-data';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { Db } from '../src/database/db.service';
 import { Competition } from '../src/modules/competitions/competition.entity';
-import { WorkersService } from '../src/modules/identity/workers.service';
 import type { LiveEventsService } from '../src/modules/queue/live-events.service';
 import { RankedEntry, RankInput, rankEntries } from '../src/modules/ranking/domain/ranking';
 import { scoreEntry, SectionInput } from '../src/modules/scoring/domain/arithmetic';
 import { PanelService, sql } from '../src/modules/scoring/panel.service';
 import { EntryScore, Score } from '../src/modules/scoring/score.entity';
-import { Api, competitionBody, distinctIdNumber, inGroups, twelveCriteria } from './lib/api';
+import { Api, competitionBody, inGroups, twelveCriteria } from './lib/api';
 import { ChildServer } from './lib/child-server';
+import { insertApprovedEntries, prng } from './lib/seed';
 import { diagnosed, profileDirFromEnv } from './lib/diagnostics';
 import { alternating, combine, describeLoad, load, LoadRequest, LoadResult } from './lib/load';
 import { fmt, out, since, target } from './lib/report';
@@ -33,21 +32,6 @@ const TOP = 100;
 /** Issue 4, item 10. */
 const TARGET = { recomputeMs: 1000, rankingRps: 3000, rankingP99Ms: 30 };
 const RANKING_CONTROLLER = path.resolve(__dirname, '..', 'src', 'modules', 'ranking', 'ranking.controller.ts');
-
-/** A small seeded PRNG (mulberry32): the same data in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎';
-const GIVEN = '建国明华强伟芳军平刚杰磊敏静丽勇涛超斌辉霞鹏宇浩凯峰亮红燕玲俊飞洋波';
 
 interface Setup {
   competitionId: string;
@@ -83,24 +67,13 @@ async function setUpThroughApi(server: ChildServer, rnd: () => number): Promise<
   const db = new Database(server.config.database.sqlitePath);
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
-  const workers = new WorkersService(undefined as never, undefined as never, new PersonalDataCipher(server.config.dataKey));
-  const insertWorker = db.prepare(
-    'INSERT INTO workers (id, name, id_number_enc, id_number_hash, id_number_masked, gender, birth_date, phone, employer_org_id, trade, skill_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const insertEntry = db.prepare(
-    "INSERT INTO enrolments (id, competition_id, worker_id, nominating_org_id, status, time_used_seconds, source, created_by, decided_by, decided_at) VALUES (?, ?, ?, ?, 'approved', ?, 'organizer', ?, ?, datetime('now'))",
-  );
-  db.transaction(() => {
-    for (let i = 0; i < ENTRIES; i++) {
-      const idn = workers.protectIdNumber(distinctIdNumber());
-      const employer = enterprises[i % enterprises.length];
-      const name = SURNAMES[Math.floor(rnd() * SURNAMES.length)] + GIVEN[Math.floor(rnd() * GIVEN.length)] + (rnd() < 0.6 ? GIVEN[Math.floor(rnd() * GIVEN.length)] : '');
-      const workerId = randomUUID();
-      insertWorker.run(workerId, name, idn.idNumberEnc, idn.idNumberHash, idn.idNumberMasked, idn.gender, idn.birthDate, '13900001111', employer.id, '电工', 3);
-      // Time used: whole minutes, so that equal totals are often broken by it, sometimes not at all.
-      insertEntry.run(randomUUID(), c.id, workerId, employer.county, 60 * (40 + Math.floor(rnd() * 50)), organizer.id, organizer.id);
-    }
-  })();
+  insertApprovedEntries(db, rnd, {
+    competitionId: c.id,
+    count: ENTRIES,
+    orgsOf: (i) => ({ employerId: enterprises[i % enterprises.length].id, nominatingOrgId: enterprises[i % enterprises.length].county }),
+    organizerId: organizer.id,
+    dataKey: server.config.dataKey,
+  });
   db.close();
 
   await api.transition(organizer.token, c.id, 'enrolment_closed');
