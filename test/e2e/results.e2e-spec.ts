@@ -212,6 +212,8 @@ describe('results, appeals and finalization', () => {
 
     const audit = await t.db.run((m) => m.find(AuditEntry, { where: { entityId: c.id, action: 'results.recompute' }, order: { at: 'ASC' } }));
     expect(audit.length).toBeGreaterThanOrEqual(2);
+    // The mark and the penalty that moved the results were the chief judge's.
+    expect(audit.map((a) => a.actorId)).toEqual(audit.map(() => c.chief.id));
     expect((audit[0].after as { changes: unknown[] }).changes).toEqual(
       expect.arrayContaining([
         { enrolmentId: A.enrolmentId, before: { rank: 2, total: 8300 }, after: { rank: 1, total: 9700 } },

@@ -86,8 +86,8 @@ export class ResultsService implements OnModuleInit {
       if (to !== 'finalized' || !c.publishedAt) return {};
       return { noticePeriodEndsAt: noticePeriodEndsAt(c.publishedAt, c.publicityDays).toISOString(), now: new Date().toISOString() };
     });
-    this.judging.registerPublishedScoresListener(async (m, c) => {
-      await this.sync(m, c.id, { actorId: null, action: 'results.recompute' });
+    this.judging.registerPublishedScoresListener(async (m, c, _enrolmentIds, actorId) => {
+      await this.sync(m, c.id, { actorId, action: 'results.recompute' });
     });
   }
 

@@ -76,9 +76,9 @@ export class JudgingService implements OnModuleInit {
     return out;
   }
 
-  private async afterPublishedChange(m: EntityManager, c: Competition, enrolmentIds: string[]): Promise<void> {
+  private async afterPublishedChange(m: EntityManager, c: Competition, enrolmentIds: string[], actorId: string | null): Promise<void> {
     if (c.status !== 'published' || enrolmentIds.length === 0) return;
-    for (const l of this.publishedChangeListeners) await l(m, c, enrolmentIds);
+    for (const l of this.publishedChangeListeners) await l(m, c, enrolmentIds, actorId);
   }
 
   onModuleInit(): void {
@@ -423,7 +423,8 @@ export class JudgingService implements OnModuleInit {
     // Bound parameters and no read-back of the generated timestamps (the column defaults set them, as with m.insert).
     const pg = this.db.kind === 'postgres';
     const at = (d: Date) => (pg ? d : DateUtils.mixedDateToUtcDatetimeString(d));
-    const flush = async () => {
+    /** `actorId`: whose request changed a published competition's marks (flushed per request), for the results' audit. */
+    const flush = async (actorId: string | null = null) => {
       for (const rows of chunked(newReceipts.splice(0))) {
         await sql(
           m,
@@ -455,7 +456,7 @@ export class JudgingService implements OnModuleInit {
       for (const [id, ids] of touched) {
         const c = byCompetition.get(id)!.c;
         await this.panels.recompute(m, c, [...ids], { facts, scores: all });
-        await this.afterPublishedChange(m, c, [...ids]);
+        await this.afterPublishedChange(m, c, [...ids], actorId);
       }
       touched.clear();
     };
@@ -525,7 +526,7 @@ export class JudgingService implements OnModuleInit {
       }
       settled[i] = { ok: { accepted, rejected, changed: [...changed] } };
       // Results listeners see this request's change alone, as they would without grouping.
-      if (c.status === 'published' && changed.size) await flush();
+      if (c.status === 'published' && changed.size) await flush(user.id);
     }
     await flush();
     return settled;
@@ -644,7 +645,7 @@ export class JudgingService implements OnModuleInit {
       await m.insert(Penalty, p);
       await this.audit.record(m, { actorId: user.id, action: 'penalty.create', entityType: 'enrolment', entityId: e.id, after: { points: dto.points, reason: p.reason } });
       await this.panels.recompute(m, c, [e.id]);
-      await this.afterPublishedChange(m, c, [e.id]);
+      await this.afterPublishedChange(m, c, [e.id], user.id);
       return p;
     });
     this.live.publish(STANDINGS_TOPIC, { competitionId, enrolmentIds: [row.enrolmentId], reason: 'penalty' });
@@ -689,7 +690,8 @@ type EntryRow = Pick<Enrolment, 'id' | 'status' | 'bib'>;
 
 /** Entry ids reopened for marking while a competition is `published`. */
 export type ReopenedEntriesProvider = (m: EntityManager, competitionId: string) => Promise<Iterable<string>>;
-export type PublishedScoresListener = (m: EntityManager, c: Competition, enrolmentIds: string[]) => Promise<void>;
+/** `actorId`: the chief judge whose mark or penalty changed a published competition's scores. */
+export type PublishedScoresListener = (m: EntityManager, c: Competition, enrolmentIds: string[], actorId: string | null) => Promise<void>;
 
 interface BatchContext {
   reopened: Set<string>;
