@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
+import { placeholdersFor } from '../../database/raw-values';
 import { Competition } from '../competitions/competition.entity';
 import { Enrolment } from '../enrolment/enrolment.entity';
 import { User } from '../identity/user.entity';
@@ -44,11 +45,7 @@ export interface KnownFacts {
  * TypeORM's SQLite driver inlines numbers into the statement text; this keeps it stable.
  */
 export function sql<T = unknown>(m: EntityManager, text: string, params: unknown[] = []): Promise<T[]> {
-  if (m.connection.options.type === 'postgres') {
-    let i = 0;
-    text = text.replace(/\?/g, () => `$${++i}`);
-  }
-  return m.query(text, params) as Promise<T[]>;
+  return m.query(placeholdersFor(m.connection.options.type === 'postgres' ? 'postgres' : 'sqlite', text), params) as Promise<T[]>;
 }
 
 /** "?, ?, ?" for n parameters. */
