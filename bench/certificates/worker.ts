@@ -26,11 +26,7 @@ import { loadConfigOrExit } from '../../src/config/load-config';
 import { Db } from '../../src/database/db.service';
 import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { LocalFileStore } from '../../src/modules/files/file-store';
-import * as certificateFacts from '../../src/modules/certificates/certificate-facts';
-import type { Certificate } from '../../src/modules/certificates/certificate.entity';
-import type { CertificateFacts } from '../../src/modules/certificates/render/certificate-payload';
 import { OutboxDispatcher } from '../../src/modules/queue/outbox.dispatcher';
-import type { EntityManager } from 'typeorm';
 
 type Runner = { query(q: string, ...rest: unknown[]): Promise<unknown> };
 
@@ -81,7 +77,9 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
     timeMethod(CertificateRenderService.prototype, 'renderPdf', phases, '  renderPdf (template, signature, QR, PDF)', on);
     timeMethod(LocalFileStore.prototype, 'put', phases, '  FileStore.put', on);
     timeMethod(Db.prototype, 'transaction', phases, '  Db.transaction', on);
-    timeMethod(Db.prototype, 'run', phases, '  Db.run (the job\'s read, claim and ready statements)', on);
+    timeMethod(Db.prototype, 'run', phases, '  Db.run (TypeORM: statements off the hot path)', on);
+    timeMethod(Db.prototype, 'rows', phases, '  Db.rows (the job\'s claim and read)', on);
+    timeMethod(Db.prototype, 'exec', phases, '  Db.exec (the job\'s ready statement)', on);
     timeMethod(Job.prototype, 'updateProgress', phases, '  job.updateProgress (Redis)', on);
     const proto = Object.getPrototypeOf(ds.createQueryRunner()) as Runner;
     const query = proto.query;
@@ -92,6 +90,17 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
       }
       return query.call(this, q, ...rest);
     };
+    // Db.rows/Db.exec run their statements on better-sqlite3 directly: counted here.
+    for (const name of ['rows', 'exec'] as const) {
+      const original = Db.prototype[name] as (this: Db, sql: string, params?: readonly unknown[]) => Promise<unknown>;
+      (Db.prototype as unknown as Record<string, unknown>)[name] = function (this: Db, sql: string, params?: readonly unknown[]) {
+        if (counting) {
+          const key = sql.replace(/\s+/g, ' ');
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        return original.call(this, sql, params);
+      };
+    }
   };
   return async (m) => {
     if (m.diag === 'start') {
@@ -127,36 +136,22 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
 
 /**
  * BENCH_CERT_EXPERIMENT (comma-separated), to size a proposed change before it is made in src/:
- * `no-progress` makes job.updateProgress a no-op (the render job reports progress 4 times, each a Redis round trip);
- * `raw-facts` replaces loadFacts (5 TypeORM entity reads per job) by one SQL join of the needed columns (SQLite);
+ * `no-progress` makes job.updateProgress a no-op (the render job reports progress once, a Redis script);
+ * `stub-render` renders one PDF and hands it out for every certificate (the overhead alone, see below);
  * `no-dispatch` leaves the outbox to the API: the workers' OutboxDispatcher does not start.
  */
 function experiments(): string[] {
   const list = (process.env.BENCH_CERT_EXPERIMENT ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (list.includes('no-progress')) Job.prototype.updateProgress = () => Promise.resolve();
   if (list.includes('no-dispatch')) OutboxDispatcher.prototype.onApplicationBootstrap = () => undefined;
-  if (list.includes('raw-facts')) {
-    const date = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`));
-    (certificateFacts as { loadFacts: unknown }).loadFacts = async (m: EntityManager, c: Certificate, publicBaseUrl: string): Promise<CertificateFacts | undefined> => {
-      const rows = (await m.query(
-        `SELECT a.id AS award_id, a.type, a.level, a.rank, a.total, a.issued_at, w.name, eo.name AS employer, k.id AS competition_id, k.title,
-                k.level AS competition_level, k.organization_id AS issuer_id, io.name AS issuer
-           FROM awards a JOIN workers w ON w.id = a.worker_id JOIN competitions k ON k.id = a.competition_id
-           LEFT JOIN organizations eo ON eo.id = w.employer_org_id LEFT JOIN organizations io ON io.id = k.organization_id
-          WHERE a.id = ?`,
-        [c.awardId],
-      )) as Array<Record<string, any>>;
-      const r = rows[0];
-      if (!r) return undefined;
-      return {
-        certificateId: c.id,
-        serial: c.serial,
-        verifyUrl: certificateFacts.verifyUrlOf(publicBaseUrl, c.verificationCode),
-        award: { id: r.award_id, type: r.type, level: r.level, rank: r.rank === null ? null : Number(r.rank), total: Number(r.total), issuedAt: date(r.issued_at) ?? c.createdAt },
-        recipient: { name: r.name, employer: r.employer ?? null },
-        competition: { id: r.competition_id, title: r.title, level: r.competition_level },
-        issuer: { id: r.issuer_id, name: r.issuer ?? '' },
-      };
+  if (list.includes('stub-render')) {
+    // Everything but the PDF: the first certificate is rendered, every later one gets that output again, so the
+    // workers' CPU per certificate is the queue's and the database's share alone.
+    const render = CertificateRenderService.prototype.renderPdf;
+    let first: ReturnType<typeof render> | undefined;
+    CertificateRenderService.prototype.renderPdf = function (this: CertificateRenderService, facts) {
+      first ??= render.call(this, facts);
+      return first;
     };
   }
   return list;

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { placeholdersFor } from './raw-values';
 import { SerialLock } from './serial-lock';
+
+/** Prepared statements kept per SQL text by rows()/exec() on SQLite; the texts are constants, so this is a bound, not a working set. */
+const STATEMENT_CACHE = 200;
+/** A statement refused with SQLITE_BUSY outside a transaction changed nothing: it is tried this many times more. */
+const BUSY_RETRIES = 3;
 
 /**
  * The one way to reach the database. On SQLite it serializes every access through a SerialLock
@@ -49,6 +56,62 @@ export class Db {
   /** Whether this call chain is inside run() or transaction() (it holds the SQLite lock, if any). */
   get inside(): boolean {
     return this.tx.getStore() !== undefined || this.lock.held;
+  }
+
+  /**
+   * One plain statement written with `?` placeholders, and its rows: a SELECT, or a write with RETURNING. For the
+   * hot paths of workers: on SQLite a cached prepared statement runs straight on better-sqlite3 (under the serial
+   * lock, or inside the current transaction), without TypeORM's query runner; on PostgreSQL through the pool or the
+   * current transaction, `?` turned into `$n`. Values must be what the driver takes (no Date or boolean on SQLite:
+   * convert them with the column, as insertMany does).
+   */
+  async rows<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.statement(sql, params)).rows as T[];
+  }
+
+  /** One plain write (`?` placeholders, as rows()); how many rows it changed. */
+  async exec(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return (await this.statement(sql, params)).changes;
+  }
+
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  private async statement(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[]; changes: number }> {
+    const current = this.tx.getStore();
+    if (this.kind === 'postgres') {
+      const text = placeholdersFor('postgres', sql);
+      const runner = current?.queryRunner ?? this.dataSource.createQueryRunner();
+      try {
+        const r = await runner.query(text, params as unknown[], true);
+        return { rows: (r.records ?? []) as unknown[], changes: r.affected ?? 0 };
+      } finally {
+        if (!current) await runner.release();
+      }
+    }
+    const run = async () => {
+      const handle = (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+      let stmt = this.statements.get(sql);
+      if (!stmt) {
+        if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
+        stmt = handle.prepare(sql);
+        this.statements.set(sql, stmt);
+      }
+      const once = (s: BetterSqlite3.Statement) => (s.reader ? { rows: s.all(...params), changes: 0 } : { rows: [], changes: s.run(...params).changes });
+      // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting.
+      if (current) return once(stmt);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return once(stmt);
+        } catch (e) {
+          // SQLITE_BUSY despite the busy timeout (seen now and then with several processes on one WAL file): an
+          // autocommit statement refused so changed nothing, and is tried again. Anything else is its own error.
+          const code = (e as { code?: string }).code ?? '';
+          if (!code.startsWith('SQLITE_BUSY') || attempt >= BUSY_RETRIES) throw e;
+        }
+        await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
+      }
+    };
+    return current ? run() : this.lock.run(run);
   }
 
   get lockQueue(): number {

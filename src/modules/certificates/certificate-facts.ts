@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Award } from '../awards/award.entity';
 import { Certificate, CertificateStatus } from './certificate.entity';
 import type { CertificateFacts } from './render/certificate-payload';
@@ -40,13 +40,14 @@ const SQL_BY_KIND = { postgres: SQL('$1'), sqlite: SQL('?') };
 export async function loadFacts(m: EntityManager, c: Certificate, publicBaseUrl: string): Promise<CertificateFacts | undefined> {
   const sql = m.connection.driver.options.type === 'postgres' ? SQL_BY_KIND.postgres : SQL_BY_KIND.sqlite;
   const r = ((await m.query(sql, [c.awardId])) as FactsRow[])[0];
-  return r ? factsOf(m, r, c, publicBaseUrl) : undefined;
+  return r ? factsOf(m.connection, r, c, publicBaseUrl) : undefined;
 }
 
 /** What a render job needs of its certificate, besides the facts. */
 export type RenderCertificate = Pick<Certificate, 'id' | 'awardId' | 'status' | 'serial' | 'verificationCode' | 'createdAt'>;
 
-interface JobRow extends Partial<FactsRow> {
+/** A render job's row: the certificate's columns (c_…) and, where found, the facts' columns as FactsRow names them. */
+export interface JobRow extends Partial<FactsRow> {
   c_id: string;
   c_award_id: string;
   c_status: CertificateStatus;
@@ -55,38 +56,52 @@ interface JobRow extends Partial<FactsRow> {
   c_created_at: unknown;
 }
 
-const JOB_SQL = (param: string) => `SELECT c.id AS c_id, c.award_id AS c_award_id, c.status AS c_status, c.serial AS c_serial,
-       c.verification_code AS c_verification_code, c.created_at AS c_created_at,
+const certificateColumns = (t: string) => `${t}id AS c_id, ${t}award_id AS c_award_id, ${t}status AS c_status, ${t}serial AS c_serial,
+       ${t}verification_code AS c_verification_code, ${t}created_at AS c_created_at`;
+const FACTS_JOINS = `LEFT JOIN workers w ON w.id = a.worker_id
+  LEFT JOIN competitions k ON k.id = a.competition_id
+  LEFT JOIN organizations eo ON eo.id = w.employer_org_id
+  LEFT JOIN organizations io ON io.id = k.organization_id`;
+
+/** A render job's read (PostgreSQL), one statement with `?` placeholders: the certificate and the facts loadFacts() reads. */
+export const JOB_SQL = `SELECT ${certificateColumns('c.')},
        a.id AS award_id, a.type AS type, a.level AS level, a.rank AS rank, a.total AS total, a.issued_at AS issued_at,
        w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS competition_level,
        k.organization_id AS issuer_id, io.name AS issuer
   FROM certificates c
   LEFT JOIN awards a ON a.id = c.award_id
-  LEFT JOIN workers w ON w.id = a.worker_id
-  LEFT JOIN competitions k ON k.id = a.competition_id
-  LEFT JOIN organizations eo ON eo.id = w.employer_org_id
-  LEFT JOIN organizations io ON io.id = k.organization_id
- WHERE c.id = ${param}`;
-const JOB_SQL_BY_KIND = { postgres: JOB_SQL('$1'), sqlite: JOB_SQL('?') };
+  ${FACTS_JOINS}
+ WHERE c.id = ?`;
 
 /**
- * A render job's read, one statement: the certificate (undefined when gone) and its facts (undefined when the
- * award, its worker or its competition is gone), the same facts loadFacts() reads.
+ * A render job's claim and read in one statement (SQLite): the certificate becomes `rendering` (attempts + 1) only
+ * while its status is one of `claimable`, and the changed row comes back with the facts as one JSON object (SQLite's
+ * RETURNING may not name other tables, a subquery may). Parameters: updated_at, id. No row: not claimable, or gone.
  */
-export async function loadJob(m: EntityManager, certificateId: string, publicBaseUrl: string): Promise<{ c: RenderCertificate; facts?: CertificateFacts } | undefined> {
-  const driver = m.connection.driver;
-  const sql = driver.options.type === 'postgres' ? JOB_SQL_BY_KIND.postgres : JOB_SQL_BY_KIND.sqlite;
-  const r = ((await m.query(sql, [certificateId])) as JobRow[])[0];
-  if (!r) return undefined;
-  const createdAt = driver.prepareHydratedValue(r.c_created_at, m.connection.getMetadata(Certificate).findColumnWithPropertyName('createdAt')!) as Date;
+export const claimWithFactsSqlite = (claimable: readonly string[]) => `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ?
+ WHERE id = ? AND status IN (${claimable.map((s) => `'${s}'`).join(', ')})
+ RETURNING ${certificateColumns('')},
+       (SELECT json_object('award_id', a.id, 'type', a.type, 'level', a.level, 'rank', a.rank, 'total', a.total, 'issued_at', a.issued_at,
+                           'name', w.name, 'employer', eo.name, 'competition_id', k.id, 'title', k.title, 'competition_level', k.level,
+                           'issuer_id', k.organization_id, 'issuer', io.name)
+          FROM awards a
+          ${FACTS_JOINS}
+         WHERE a.id = certificates.award_id) AS facts`;
+
+/**
+ * The certificate and its facts (undefined when the award, its worker or its competition is gone) of a job row,
+ * values converted as the entities' columns would be.
+ */
+export function jobOf(ds: DataSource, r: JobRow, publicBaseUrl: string): { c: RenderCertificate; facts?: CertificateFacts } {
+  const createdAt = ds.driver.prepareHydratedValue(r.c_created_at, ds.getMetadata(Certificate).findColumnWithPropertyName('createdAt')!) as Date;
   const c: RenderCertificate = { id: r.c_id, awardId: r.c_award_id, status: r.c_status, serial: r.c_serial, verificationCode: r.c_verification_code, createdAt };
   const complete = r.award_id != null && r.name != null && r.competition_id != null;
-  return { c, facts: complete ? factsOf(m, r as FactsRow, c, publicBaseUrl) : undefined };
+  return { c, facts: complete ? factsOf(ds, r as FactsRow, c, publicBaseUrl) : undefined };
 }
 
-function factsOf(m: EntityManager, r: FactsRow, c: Pick<Certificate, 'id' | 'serial' | 'verificationCode' | 'createdAt'>, publicBaseUrl: string): CertificateFacts {
-  const driver = m.connection.driver;
-  const meta = m.connection.getMetadata(Award);
+function factsOf(ds: DataSource, r: FactsRow, c: Pick<Certificate, 'id' | 'serial' | 'verificationCode' | 'createdAt'>, publicBaseUrl: string): CertificateFacts {
+  const driver = ds.driver;
+  const meta = ds.getMetadata(Award);
   const hydrate = (property: 'rank' | 'total' | 'issuedAt', raw: unknown) => driver.prepareHydratedValue(raw, meta.findColumnWithPropertyName(property)!) as unknown;
   const rank = hydrate('rank', r.rank) as number | null;
   const issuedAt = hydrate('issuedAt', r.issued_at) as Date | null;

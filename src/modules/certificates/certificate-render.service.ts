@@ -3,10 +3,9 @@ import { UnrecoverableError } from 'bullmq';
 import QRCode from 'qrcode';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
-import { placeholdersFor } from '../../database/raw-values';
 import { FILE_STORE, FileStore } from '../files/file-store';
 import { Certificate, CertificateStatus } from './certificate.entity';
-import { loadJob, RenderCertificate } from './certificate-facts';
+import { claimWithFactsSqlite, JOB_SQL, jobOf, JobRow, RenderCertificate } from './certificate-facts';
 import { certificateFileKey } from './certificates.queue';
 import { buildPayload, certificateView, CertificateFacts } from './render/certificate-payload';
 import { renderCertificatePdf } from './render/certificate-pdf';
@@ -37,8 +36,14 @@ export interface RenderedPdf {
 const MAX_ERROR = 1000;
 /** Statuses a job may (re)claim: `rendering` when its worker died mid-render and the stalled job came back. */
 const CLAIMABLE: CertificateStatus[] = ['queued', 'rendering'];
+const CLAIMABLE_LIST = CLAIMABLE.map((s) => `'${s}'`).join(', ');
 /** The claim: only while still queued or rendering (a revocation or a retry in between wins); a row back when claimed. */
-const CLAIM_SQL = `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE.map((s) => `'${s}'`).join(', ')}) RETURNING id`;
+const CLAIM_SQL = `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE_LIST}) RETURNING id`;
+/** SQLite: the claim and the job's read in one statement. */
+const CLAIM_WITH_FACTS_SQL = claimWithFactsSqlite(CLAIMABLE);
+/** A certificate that cannot be rendered (its award, worker or competition is gone) fails with the reason, unless it moved on. */
+const GIVE_UP_SQL = `UPDATE certificates SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE_LIST})`;
+const GONE = 'the award, worker or competition of the certificate is gone';
 /** Ready, only if still rendering under this claim's watch (a revocation in between wins). */
 const READY_SQL =
   "UPDATE certificates SET status = 'ready', file_key = ?, sha256 = ?, payload = ?, signature = ?, key_id = ?, template_version = ?, last_error = NULL, rendered_at = ?, updated_at = ? WHERE id = ? AND status = 'rendering'";
@@ -64,8 +69,6 @@ export class CertificateRenderService {
   private readonly logger = new Logger(CertificateRenderService.name);
   /** Fonts are parsed once per process, on first use. */
   readonly fonts: FontChain;
-  /** The job's two writes as plain statements: they run for every certificate, in the workers. */
-  private readonly sql: { claim: string; ready: string };
 
   constructor(
     private readonly db: Db,
@@ -74,16 +77,50 @@ export class CertificateRenderService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.fonts = new FontChain(defaultFontSpecs(config.certificates.fonts));
-    this.sql = {
-      claim: placeholdersFor(config.database.kind, CLAIM_SQL),
-      ready: placeholdersFor(config.database.kind, READY_SQL),
-    };
   }
 
   /** A timestamp as TypeORM writes the certificate's date columns on this database. */
   private timestamp(d: Date): unknown {
     const ds = this.db.dataSource;
     return ds.driver.preparePersistentValue(d, ds.getMetadata(Certificate).findColumnWithPropertyName('updatedAt')!);
+  }
+
+  /**
+   * The job's claim: the certificate becomes `rendering` only while queued or rendering (a revocation or a retry in
+   * between wins), and the facts come with it. Plain statements (Db.rows), as they run for every certificate. On
+   * SQLite one statement claims and reads (a worker's statement after another process's write pays for reloading
+   * pages, so fewer statements is less work); on PostgreSQL the read comes first, then the claim.
+   */
+  private async claim(certificateId: string): Promise<{ skip: string } | { c: RenderCertificate; facts: CertificateFacts }> {
+    const base = this.config.publicBaseUrl;
+    const ds = this.db.dataSource;
+    let job: { c: RenderCertificate; facts?: CertificateFacts } | undefined;
+    if (this.db.kind === 'sqlite') {
+      const [row] = await this.db.rows<JobRow & { facts: string | null }>(CLAIM_WITH_FACTS_SQL, [this.timestamp(new Date()), certificateId]);
+      if (!row) return { skip: await this.whyNotClaimed(certificateId) };
+      job = jobOf(ds, { ...row, ...(row.facts ? (JSON.parse(row.facts) as Partial<JobRow>) : {}) }, base);
+    } else {
+      const [row] = await this.db.rows<JobRow>(JOB_SQL, [certificateId]);
+      if (!row) return { skip: 'the certificate no longer exists' };
+      job = jobOf(ds, row, base);
+      // failed: an old job delivered again; a retry makes a new job after setting the certificate queued.
+      if (!CLAIMABLE.includes(job.c.status)) return { skip: `the certificate is ${job.c.status}` };
+      if (job.facts) {
+        const claimed = await this.db.rows(CLAIM_SQL, [this.timestamp(new Date()), certificateId]);
+        if (claimed.length === 0) return { skip: await this.whyNotClaimed(certificateId) };
+      }
+    }
+    if (!job.facts) {
+      await this.db.exec(GIVE_UP_SQL, [GONE, this.timestamp(new Date()), certificateId]);
+      this.logger.warn({ certificateId }, GONE);
+      return { skip: GONE };
+    }
+    return { c: job.c, facts: job.facts };
+  }
+
+  private async whyNotClaimed(certificateId: string): Promise<string> {
+    const now = await this.db.run((m) => m.findOne(Certificate, { where: { id: certificateId }, select: { id: true, status: true } }));
+    return now ? `the certificate is ${now.status}` : 'the certificate no longer exists';
   }
 
   /** The PDF, its signed payload (canonical JSON) and signature, from the facts alone: no I/O. */
@@ -112,34 +149,18 @@ export class CertificateRenderService {
    */
   async render(certificateId: string, finalAttempt: boolean, progress: (p: RenderProgress) => void = () => undefined): Promise<RenderOutcome> {
     const started = performance.now();
-    // Reads first, outside any write transaction (SQLite has one writer across processes: a worker holds it
-    // only for single statements).
-    const read = await this.db.run(async (m): Promise<{ skip: string } | { c: RenderCertificate; facts: CertificateFacts }> => {
-      const job = await loadJob(m, certificateId, this.config.publicBaseUrl);
-      if (!job) return { skip: 'the certificate no longer exists' };
-      const { c, facts } = job;
-      // failed: an old job delivered again; a retry makes a new job after setting the certificate queued.
-      if (!CLAIMABLE.includes(c.status)) return { skip: `the certificate is ${c.status}` };
-      if (!facts) return { skip: 'the award, worker or competition of the certificate is gone' };
-      return { c, facts };
-    });
-    if ('skip' in read) return { certificateId, status: 'skipped', reason: read.skip };
-    const { c, facts } = read;
-    // The claim, one statement: only while still queued or rendering (a revocation or a retry in between wins).
-    const answer = (await this.db.run((m) => m.query(this.sql.claim, [this.timestamp(new Date()), c.id]))) as unknown[];
-    // TypeORM answers an UPDATE … RETURNING with [rows, count] on PostgreSQL, with the rows on SQLite.
-    const claimed = this.db.kind === 'postgres' ? (answer[0] as unknown[]) : answer;
-    if (claimed.length === 0) {
-      const now = await this.db.run((m) => m.findOne(Certificate, { where: { id: certificateId }, select: { id: true, status: true } }));
-      return { certificateId, status: 'skipped', reason: now ? `the certificate is ${now.status}` : 'the certificate no longer exists' };
-    }
+    const claim = await this.claim(certificateId);
+    if ('skip' in claim) return { certificateId, status: 'skipped', reason: claim.skip };
+    const { c, facts } = claim;
 
     try {
       const out = await this.renderPdf(facts);
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
       const now = new Date();
       const at = this.timestamp(now);
-      await this.db.run((m) => m.query(this.sql.ready, [stored.key, stored.sha256, out.payload, out.signature, this.signer.info.kid, out.templateVersion, at, at, c.id]));
+      const changed = await this.db.exec(READY_SQL, [stored.key, stored.sha256, out.payload, out.signature, this.signer.info.kid, out.templateVersion, at, at, c.id]);
+      // Revoked (or retried by an organizer) while rendering: that change stands.
+      if (changed === 0) return { certificateId, status: 'skipped', reason: await this.whyNotClaimed(c.id) };
       progress({ stage: 'ready', percent: 100, serial: c.serial });
       const ms = Math.round(performance.now() - started);
       this.logger.log({ certificateId: c.id, serial: c.serial, bytes: out.pdf.length, ms }, 'certificate rendered');

@@ -1,0 +1,104 @@
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { Db } from './db.service';
+
+@Entity({ name: 'stmt_things' })
+class Thing {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @Column({ type: 'integer' }) n: number;
+}
+
+/** Db.rows / Db.exec on SQLite: plain statements straight on better-sqlite3, under the serial lock or in the current transaction. */
+describe('Db.rows and Db.exec (SQLite)', () => {
+  let dir: string;
+  let file: string;
+  let ds: DataSource;
+  let db: Db;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'db-stmt-'));
+    file = path.join(dir, 'db.sqlite');
+    ds = await new DataSource({
+      type: 'better-sqlite3',
+      database: file,
+      entities: [Thing],
+      synchronize: true,
+      prepareDatabase: (h: { pragma(s: string): unknown }) => {
+        h.pragma('journal_mode = WAL');
+        // No busy timeout: a lock held by another connection answers SQLITE_BUSY at once.
+        h.pragma('busy_timeout = 0');
+      },
+    }).initialize();
+    db = new Db(ds, { database: { kind: 'sqlite' } } as AppConfig);
+    // Db.transaction takes SQLite's write lock first with a no-op write to the migrations table.
+    await ds.query('CREATE TABLE migrations (id INTEGER PRIMARY KEY)');
+    await ds.manager.insert(Thing, [
+      { id: 'a', n: 1 },
+      { id: 'b', n: 2 },
+    ]);
+  });
+  afterEach(async () => {
+    await ds.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the rows of a SELECT and of a write with RETURNING, and the count of changed rows of a write', async () => {
+    expect(await db.rows('SELECT id, n FROM stmt_things WHERE n >= ? ORDER BY id', [1])).toEqual([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 2 },
+    ]);
+    expect(await db.rows('UPDATE stmt_things SET n = n + 10 WHERE id = ? RETURNING id, n', ['b'])).toEqual([{ id: 'b', n: 12 }]);
+    expect(await db.exec('UPDATE stmt_things SET n = 0 WHERE n > ?', [5])).toBe(1);
+    expect(await db.exec('UPDATE stmt_things SET n = 0 WHERE id = ?', ['nobody'])).toBe(0);
+    expect(await ds.manager.find(Thing, { order: { id: 'ASC' } })).toEqual([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 0 },
+    ]);
+  });
+
+  it('joins the current transaction: its statements are undone with it', async () => {
+    await expect(
+      db.transaction(async () => {
+        await db.exec('UPDATE stmt_things SET n = 99 WHERE id = ?', ['a']);
+        expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 99 }]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 1 }]);
+  });
+
+  it('tries a statement refused with SQLITE_BUSY again (another process held the write lock), changing the row once', async () => {
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    setTimeout(() => other.exec('COMMIT'), 8);
+    try {
+      expect(await db.exec('UPDATE stmt_things SET n = n + 1 WHERE id = ?', ['a'])).toBe(1);
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
+    expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 2 }]);
+  });
+
+  it('gives up after a few tries with the error, changing nothing', async () => {
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(db.exec('UPDATE stmt_things SET n = n + 1 WHERE id = ?', ['a'])).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_BUSY/) });
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses a bad statement with the driver’s error and keeps working', async () => {
+    // (toMatchObject: the driver's error class may come from another test file's realm, which toThrow does not take for an error)
+    await expect(db.rows('SELECT missing_column FROM stmt_things')).rejects.toMatchObject({ message: expect.stringMatching(/no such column/) });
+    expect(await db.rows('SELECT COUNT(*) AS c FROM stmt_things')).toEqual([{ c: 2 }]);
+  });
+});
