@@ -4,14 +4,16 @@
  * every certificate is `ready`, with the API in one child process and the certificate workers in
  * BENCH_CERT_WORKERS worker processes (default 2, the machine's cores) of CERT_WORKER_CONCURRENCY jobs each
  * (BENCH_CERT_CONCURRENCY, default below). Baseline of the same run: the renderer alone — the same
- * renderPdf + FileStore.put the job runs, without database or queue — on the same number of processes,
- * over the very same certificate facts (so the PDFs must come out byte-identical, which is checked).
+ * renderPdf + FileStore.put the job runs, without database or queue — on the same number of processes, run
+ * twice: before the pipeline over the same entries (serials of their own, no awards exist yet) and after it over
+ * the very same certificate facts (so those PDFs must come out byte-identical, which is checked); the figures use
+ * both runs together, so that the machine's drift over the run weighs on both sides.
  */
 import type { CertificateProgress } from '../src/modules/certificates/certificates.service';
 import Database from 'better-sqlite3';
 import IORedis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -464,6 +466,38 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
 }
 
 
+/**
+ * Facts for the renderer-alone run before the pipeline, when no award exists yet: the competition's approved
+ * entries as merit awards by entry order, with serials and ids of their own. The same people, names, employers and
+ * issuer as the pipeline's certificates, so the PDFs are of the same kind and size.
+ */
+function previewFacts(sqlitePath: string, competitionId: string, publicBaseUrl: string): CertificateFacts[] {
+  const db = new Database(sqlitePath, { readonly: true });
+  const rows = db
+    .prepare(
+      `SELECT w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS level, k.organization_id AS issuer_id, io.name AS issuer
+         FROM enrolments e
+         JOIN workers w ON w.id = e.worker_id
+         JOIN competitions k ON k.id = e.competition_id
+         LEFT JOIN organizations eo ON eo.id = w.employer_org_id
+         LEFT JOIN organizations io ON io.id = k.organization_id
+        WHERE e.competition_id = ? AND e.status = 'approved'
+        ORDER BY e.id`,
+    )
+    .all(competitionId) as Array<Record<string, any>>;
+  db.close();
+  const issuedAt = new Date();
+  return rows.map((r, i) => ({
+    certificateId: randomUUID(),
+    serial: `QZ-2026-${String(900000 + i).padStart(6, '0')}`,
+    verifyUrl: `${publicBaseUrl}/verify/${randomBytes(16).toString('base64url')}`,
+    award: { id: randomUUID(), type: 'merit', level: r.level, rank: i + 1, total: 9000 - (i % 5000), issuedAt },
+    recipient: { name: r.name, employer: r.employer ?? null },
+    competition: { id: r.competition_id, title: r.title, level: r.level },
+    issuer: { id: r.issuer_id, name: r.issuer ?? '' },
+  }));
+}
+
 interface BaselineRun {
   n: number;
   wallMs: number;
@@ -476,13 +510,14 @@ interface BaselineRun {
 }
 
 /** The renderer alone on WORKERS processes, CONCURRENCY at a time each, over the pipeline's own facts. */
-async function runBaseline(server: ChildServer, facts: CertificateFacts[], dir: string, outDir: string): Promise<BaselineRun> {
+async function runBaseline(server: ChildServer, facts: CertificateFacts[], dir: string, outDir: string, profileDir?: string): Promise<BaselineRun> {
   const parts: CertificateFacts[][] = Array.from({ length: WORKERS }, () => []);
   facts.forEach((f, i) => parts[i % WORKERS].push(f));
   const children = parts.map((part, i) => {
     const file = path.join(dir, `facts-${i}.json`);
     fs.writeFileSync(file, JSON.stringify(part));
-    return new Child(RENDER_ALONE_ENTRY, { ...server.env, BENCH_FACTS_FILE: file, BENCH_OUT_DIR: outDir, BENCH_CONCURRENCY: String(CONCURRENCY) });
+    const profile = profileDir ? { BENCH_PROFILE_DIR: profileDir } : {};
+    return new Child(RENDER_ALONE_ENTRY, { ...server.env, ...profile, BENCH_FACTS_FILE: file, BENCH_OUT_DIR: outDir, BENCH_CONCURRENCY: String(CONCURRENCY) });
   });
   try {
     await Promise.all(children.map((c) => c.message((m) => m?.ready, 90_000, 'renderer-alone process start')));
@@ -578,6 +613,12 @@ export async function certificatesBench(): Promise<void> {
     const s = await seed(server, rnd);
     out(`seeding, not measured: ${fmt(since(tSeed) / 1000, 1)} s (organizations, users, competition and its transitions through the API; ${ENTRIES} workers, entries, marks and standings inserted directly; locked and published through the API)`);
 
+    // ── baseline before the pipeline: the renderer alone on the same people (no awards exist yet) ──
+    // Run before and after the pipeline, so that a machine drifting faster or slower over the run (seen here: the
+    // same renders' CPU time varied by ±15 % between minutes) weighs on the baseline as on the pipeline.
+    const before = await runBaseline(server, previewFacts(server.config.database.sqlitePath, s.competitionId, server.config.publicBaseUrl), dir, path.join(dir, 'baseline-before'), profileDir);
+    out(`renderer alone before the pipeline (${before.n} certificates of the same entries, serials of their own): ${fmt(before.wallMs / 1000, 1)} s, ${fmt(before.n / (before.wallMs / 1000), 1)} PDFs/s; load average ${before.startLoad} at the start, ${before.endLoad} at the end`);
+
     const workerEnv = { ...server.env, CERT_WORKER_CONCURRENCY: String(CONCURRENCY) };
     for (let i = 0; i < WORKERS; i++) workers.push(new Child(WORKER_ENTRY, workerEnv));
     const tBoot = process.hrtime.bigint();
@@ -602,11 +643,12 @@ export async function certificatesBench(): Promise<void> {
 
     // ── baseline: the renderer alone, same processes, same facts ────────────
     const outDir = path.join(dir, 'baseline-files');
-    const b = await runBaseline(
+    const after = await runBaseline(
       server,
       facts.filter((f) => f.sha256).map(({ sha256: _s, ...f }) => f),
       dir,
       outDir,
+      profileDir,
     );
     let identical = 0;
     for (const f of facts) {
@@ -619,8 +661,19 @@ export async function certificatesBench(): Promise<void> {
       }
     }
     out(
-      `renderer alone (CertificateRenderService.renderPdf + FileStore.put, no database or queue), ${WORKERS} processes × ${CONCURRENCY} at a time, the same ${b.n} certificates: ${fmt(b.wallMs / 1000, 1)} s; ${identical} of ${b.n} PDFs byte-identical to the pipeline's; load average ${b.startLoad} at the start, ${b.endLoad} at the end`,
+      `renderer alone after the pipeline (CertificateRenderService.renderPdf + FileStore.put, no database or queue), ${WORKERS} processes × ${CONCURRENCY} at a time, the same ${after.n} certificates: ${fmt(after.wallMs / 1000, 1)} s, ${fmt(after.n / (after.wallMs / 1000), 1)} PDFs/s; ${identical} of ${after.n} PDFs byte-identical to the pipeline's; load average ${after.startLoad} at the start, ${after.endLoad} at the end`,
     );
+    // The baseline of the figures: both renderer-alone runs together (PDFs over time, CPU, memory).
+    const b: BaselineRun = {
+      n: before.n + after.n,
+      wallMs: before.wallMs + after.wallMs,
+      bytes: before.bytes + after.bytes,
+      renderMs: before.renderMs + after.renderMs,
+      mem: after.mem.map((m, i) => ({ peakMiB: Math.max(m?.peakMiB ?? 0, before.mem[i]?.peakMiB ?? 0), currentMiB: NaN })),
+      cpu: after.cpu.map((c, i) => c + (before.cpu[i] ?? 0)),
+      startLoad: before.startLoad,
+      endLoad: after.endLoad,
+    };
 
     // ── figures ─────────────────────────────────────────────────────────────
     const n = p.last.ready;
@@ -630,8 +683,10 @@ export async function certificatesBench(): Promise<void> {
     const overhead = 1 - pipelineRate / baselineRate;
     const goal = (TARGET.seconds * ENTRIES) / TARGET.forEntries;
     out(`pipeline PDFs/s (from the finalize request): ${fmt(pipelineRate, 1)}`);
-    out(`renderer-alone PDFs/s: ${fmt(baselineRate, 1)}  (${fmt(b.renderMs / b.n, 1)} ms of renderPdf per PDF, summed over concurrent renders)`);
+    out(`renderer-alone PDFs/s (before and after together): ${fmt(baselineRate, 1)}  (${fmt(b.renderMs / b.n, 1)} ms of renderPdf per PDF, summed over concurrent renders)`);
     out(`queue overhead 1 − pipeline/renderer: ${pct(overhead)} ${target(100 * overhead, '<=', TARGET.overheadPct, ' %')}`);
+    // The same two figures read the other way: how much longer than the renderer alone the pipeline took.
+    out(`  read as extra time (pipeline time ÷ renderer time − 1): ${pct(baselineRate / pipelineRate - 1)}`);
     out(`  after the finalize answer only (outbox, queue, workers): ${fmt(afterFinalizeRate, 1)} PDFs/s, overhead ${pct(1 - afterFinalizeRate / baselineRate)}`);
     out(
       `total time: ${fmt(p.totalMs / 1000, 1)} s ${target(p.totalMs / 1000, '<=', Math.round(goal * 10) / 10, ' s')}${ENTRIES === TARGET.forEntries ? '' : ` (the target of ${TARGET.seconds} s for ${TARGET.forEntries}, scaled to ${ENTRIES})`}`,

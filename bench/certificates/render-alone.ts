@@ -11,6 +11,8 @@
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
+import { Session } from 'node:inspector';
+import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
 import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { certificateFileKey } from '../../src/modules/certificates/certificates.queue';
@@ -37,6 +39,21 @@ export function reviveFacts(raw: string): CertificateFacts[] {
   return (JSON.parse(raw) as CertificateFacts[]).map((f) => ({ ...f, award: { ...f.award, issuedAt: new Date(f.award.issuedAt) } }));
 }
 
+/** Starts V8's sampling profiler (as the bench worker does); the answer writes the profile into a file and stops. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) => new Promise<any>((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 250 });
+  await post('Profiler.start');
+  return async (file) => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const facts = reviveFacts(fs.readFileSync(process.env.BENCH_FACTS_FILE!, 'utf8'));
@@ -49,6 +66,8 @@ async function main(): Promise<void> {
     process.on('message', (m: { go?: boolean }) => m?.go && resolve());
     process.send!({ ready: true });
   });
+  // BENCH_PROFILE_DIR (set by the parent under BENCH_PROFILE): a CPU profile of the run, to compare with the workers'.
+  const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : undefined;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let next = 0;
@@ -67,6 +86,7 @@ async function main(): Promise<void> {
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  if (profiling) await profiling(path.join(process.env.BENCH_PROFILE_DIR!, `render-alone-${process.pid}-${Date.now()}.cpuprofile`));
   const done: RenderAloneDone = { done: true, n: facts.length, bytes, ms: performance.now() - t0, renderMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: process.resourceUsage().maxRSS / 1024 };
   process.send!(done, () => process.exit(0));
 }

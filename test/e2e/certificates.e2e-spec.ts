@@ -115,7 +115,7 @@ describe('certificates', () => {
     expect(ready.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(ready.templateVersion).toMatch(/^may_day_medal\.hbs@[0-9a-f]{12}$/);
     expect(JSON.parse(ready.payload!)).toMatchObject({ serial: ready.serial, recipient: { name: RARE }, achievement: { name: '市五一劳动奖章', award: 'may_day_medal' }, issuer: { name: '衢州市总工会' } });
-    // Each job reports its progress in BullMQ (claimed, rendered, ready) — what the queue dashboard shows.
+    // Each job reports its progress in BullMQ once, when ready, with the serial — what the queue dashboard shows.
     const job = await t.app.get(QueueService).queue(CERTIFICATES_QUEUE).getJob(`certificate-${awardOf(RARE, 'may_day_medal').id}`);
     expect(job!.progress).toEqual({ stage: 'ready', percent: 100, serial: ready.serial });
   });
