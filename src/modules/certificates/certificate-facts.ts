@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { placeholdersFor } from '../../database/raw-values';
 import { Award } from '../awards/award.entity';
 import { Certificate, CertificateStatus } from './certificate.entity';
 import type { CertificateFacts } from './render/certificate-payload';
@@ -21,16 +22,32 @@ interface FactsRow {
   issuer: string | null;
 }
 
-const SQL = (param: string) => `SELECT a.id AS award_id, a.type AS type, a.level AS level, a.rank AS rank, a.total AS total, a.issued_at AS issued_at,
-       w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS competition_level,
-       k.organization_id AS issuer_id, io.name AS issuer
+/** The facts' columns, each as FactsRow names it: listed once for the SELECTs and the SQLite claim's JSON object. */
+const FACTS_FIELDS: ReadonlyArray<readonly [keyof FactsRow, string]> = [
+  ['award_id', 'a.id'],
+  ['type', 'a.type'],
+  ['level', 'a.level'],
+  ['rank', 'a.rank'],
+  ['total', 'a.total'],
+  ['issued_at', 'a.issued_at'],
+  ['name', 'w.name'],
+  ['employer', 'eo.name'],
+  ['competition_id', 'k.id'],
+  ['title', 'k.title'],
+  ['competition_level', 'k.level'],
+  ['issuer_id', 'k.organization_id'],
+  ['issuer', 'io.name'],
+];
+const FACTS_COLUMNS = FACTS_FIELDS.map(([alias, expr]) => `${expr} AS ${alias}`).join(', ');
+const FACTS_JSON = `json_object(${FACTS_FIELDS.map(([alias, expr]) => `'${alias}', ${expr}`).join(', ')})`;
+
+const SQL = `SELECT ${FACTS_COLUMNS}
   FROM awards a
   JOIN workers w ON w.id = a.worker_id
   JOIN competitions k ON k.id = a.competition_id
   LEFT JOIN organizations eo ON eo.id = w.employer_org_id
   LEFT JOIN organizations io ON io.id = k.organization_id
- WHERE a.id = ${param}`;
-const SQL_BY_KIND = { postgres: SQL('$1'), sqlite: SQL('?') };
+ WHERE a.id = ?`;
 
 /**
  * Everything a certificate states (award, worker, employer, competition, issuing organization), read with one
@@ -38,8 +55,8 @@ const SQL_BY_KIND = { postgres: SQL('$1'), sqlite: SQL('?') };
  * the award, its worker or its competition is gone.
  */
 export async function loadFacts(m: EntityManager, c: Certificate, publicBaseUrl: string): Promise<CertificateFacts | undefined> {
-  const sql = m.connection.driver.options.type === 'postgres' ? SQL_BY_KIND.postgres : SQL_BY_KIND.sqlite;
-  const r = ((await m.query(sql, [c.awardId])) as FactsRow[])[0];
+  const kind = m.connection.driver.options.type === 'postgres' ? 'postgres' : 'sqlite';
+  const r = ((await m.query(placeholdersFor(kind, SQL), [c.awardId])) as FactsRow[])[0];
   return r ? factsOf(m.connection, r, c, publicBaseUrl) : undefined;
 }
 
@@ -64,10 +81,7 @@ const FACTS_JOINS = `LEFT JOIN workers w ON w.id = a.worker_id
   LEFT JOIN organizations io ON io.id = k.organization_id`;
 
 /** A render job's read (PostgreSQL), one statement with `?` placeholders: the certificate and the facts loadFacts() reads. */
-export const JOB_SQL = `SELECT ${certificateColumns('c.')},
-       a.id AS award_id, a.type AS type, a.level AS level, a.rank AS rank, a.total AS total, a.issued_at AS issued_at,
-       w.name AS name, eo.name AS employer, k.id AS competition_id, k.title AS title, k.level AS competition_level,
-       k.organization_id AS issuer_id, io.name AS issuer
+export const JOB_SQL = `SELECT ${certificateColumns('c.')}, ${FACTS_COLUMNS}
   FROM certificates c
   LEFT JOIN awards a ON a.id = c.award_id
   ${FACTS_JOINS}
@@ -81,9 +95,7 @@ export const JOB_SQL = `SELECT ${certificateColumns('c.')},
 export const claimWithFactsSqlite = (claimable: readonly string[]) => `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ?
  WHERE id = ? AND status IN (${claimable.map((s) => `'${s}'`).join(', ')})
  RETURNING ${certificateColumns('')},
-       (SELECT json_object('award_id', a.id, 'type', a.type, 'level', a.level, 'rank', a.rank, 'total', a.total, 'issued_at', a.issued_at,
-                           'name', w.name, 'employer', eo.name, 'competition_id', k.id, 'title', k.title, 'competition_level', k.level,
-                           'issuer_id', k.organization_id, 'issuer', io.name)
+       (SELECT ${FACTS_JSON}
           FROM awards a
           ${FACTS_JOINS}
          WHERE a.id = certificates.award_id) AS facts`;
