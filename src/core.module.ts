@@ -2,13 +2,13 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { stdSerializers, type DestinationStream } from 'pino';
 import { AuthGuard } from './common/auth/auth.guard';
 import { TokenService } from './common/auth/token.service';
 import { PersonalDataCipher } from './common/crypto/personal-data';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { requestIdOf } from './common/http/request-id';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { Db } from './database/db.service';
@@ -56,7 +56,8 @@ export class CoreModule {
             {
               level: config.logLevel,
               redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-              genReqId: (req: IncomingMessage) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID(),
+              // Fastify has given the request its id already (see request-id.ts); this is only the fallback.
+              genReqId: (req: IncomingMessage) => requestIdOf(req),
               // Query strings may carry personal data (?idNumber=): log the path only. The serializers get the
               // raw request and response (wrapSerializers: false): pino-http would otherwise build the full
               // standard request object (a copy of every header) for every request only to drop it here.

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from './app.setup';
 import { exitAfterFailedBoot, installShutdown } from './common/shutdown';
 import { DEFAULT_REDIS_URL, loadConfigOrExit } from './config/load-config';
 import { RedisUnavailableError, resolveRedis } from './redis-resolution';
@@ -32,9 +33,9 @@ async function bootstrap(): Promise<void> {
     } else if (redis.source === 'explicit' && !redis.answering) {
       process.stderr.write('Warning: the Redis at REDIS_URL does not answer yet; queued work waits until it does.\n');
     }
-    const app = await NestFactory.create(AppModule.forRoot(config, { api: true, workers: true }), { bufferLogs: true, bodyParser: false, abortOnError: false });
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { api: true, workers: true }), createHttpAdapter(config), NEST_APP_OPTIONS);
     shutdown.attach(app);
-    configureApp(app);
+    await configureApp(app);
     await app.listen(config.port, '0.0.0.0');
     process.stderr.write(`劳动技能竞赛管理系统 listening on http://localhost:${config.port} (API docs: /api/docs, health: /health)\n`);
   } catch (e) {

@@ -7,8 +7,9 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { exitAfterFailedBoot, installShutdown } from '../../src/common/shutdown';
 import { loadConfigOrExit } from '../../src/config/load-config';
 import { BenchRoutesModule } from './bench-routes.module';
@@ -20,9 +21,9 @@ async function bootstrap(): Promise<void> {
   try {
     @Module({ imports: [AppModule.forRoot(config, { api: true, workers: false }), BenchRoutesModule] })
     class BenchServerModule {}
-    const app = await NestFactory.create(BenchServerModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
+    const app = await NestFactory.create<NestFastifyApplication>(BenchServerModule, createHttpAdapter(config), NEST_APP_OPTIONS);
     shutdown.attach(app);
-    configureApp(app);
+    await configureApp(app);
     await app.listen(config.port, '127.0.0.1');
     process.send?.({ ready: true, port: config.port });
   } catch (e) {

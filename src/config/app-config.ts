@@ -22,11 +22,12 @@ export interface AppConfig {
   publicBaseUrl: string;
   varDir: string;
   logLevel: string;
-  bodyLimit: string;
+  /** Largest request body in bytes, after decompression (1 MiB); uploads have their own limit. */
+  bodyLimit: number;
   outboxPollMs: number;
   /** BullMQ worker lock and stalled-job check (QUEUE_LOCK_DURATION_MS, QUEUE_STALLED_INTERVAL_MS): how soon a dead worker's jobs come back. */
   queue: { lockDurationMs: number; stalledIntervalMs: number };
-  /** Express's `trust proxy` (TRUST_PROXY): false, a hop count, or addresses/ranges of trusted proxies. */
+  /** Fastify's `trustProxy` (TRUST_PROXY): false, a hop count, or addresses/ranges of trusted proxies. */
   trustProxy: boolean | number | string;
   certificates: {
     /** 32-byte Ed25519 seed (CERT_SIGNING_KEY, else generated once into secrets.json). */

@@ -256,7 +256,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicBaseUrl: (publicBaseUrlRaw ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     varDir,
     logLevel,
-    bodyLimit: '1mb',
+    bodyLimit: 1024 * 1024,
     outboxPollMs,
     trustProxy,
     queue: { lockDurationMs, stalledIntervalMs },

@@ -4,6 +4,7 @@ import { Enrolment } from '../../src/modules/enrolment/enrolment.entity';
 import { ENROLMENT_IMPORT_QUEUE, EnrolmentImportPayload, importFileKey } from '../../src/modules/enrolment/import/enrolment-import.queue';
 import { EnrolmentImportService, ImportResult } from '../../src/modules/enrolment/import/enrolment-import.service';
 import { FILE_STORE, FileStore } from '../../src/modules/files/file-store';
+import { QueueService } from '../../src/modules/queue/queue.service';
 import { Worker } from '../../src/modules/identity/worker.entity';
 import { createOrganization, createOrgTree, createUser, workerRegistration } from '../factories/identity.factory';
 import { chineseName, createOpenCompetition, csvOf, generateImport, IMPORT_HEADERS, Row, uniqueIdNumber, xlsxOf } from '../factories/import.factory';
@@ -167,6 +168,23 @@ describe('bulk enrolment import (CSV, GBK, XLSX) through a BullMQ job', () => {
       const misnamed = await t.http().post(`/api/competitions/${id}/enrolments/import`).set(bearer(organizer)).attach('upload', Buffer.from('a,b\n'), 'a.csv');
       expect(misnamed.status).toBe(400);
       expect(misnamed.body.message).toEqual([expect.stringMatching(/multipart field "file"/)]);
+    });
+
+    it('answers 400, never 500, to two files, a JSON body instead of a form, or a broken multipart body, and starts no job', async () => {
+      const url = `/api/competitions/${id}/enrolments/import`;
+      const queue = t.app.get(QueueService).queue(ENROLMENT_IMPORT_QUEUE);
+      const allJobs = () => queue.getJobCountByTypes('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
+      const jobsBefore = await allJobs();
+      const two = await t.http().post(url).set(bearer(organizer)).attach('file', Buffer.from('a,b\n'), 'a.csv').attach('file', Buffer.from('c,d\n'), 'b.csv');
+      expect(two.status).toBe(400);
+      expect(two.body).toMatchObject({ code: 'VALIDATION_FAILED', message: [expect.stringMatching(/only one file/)] });
+      const json = await t.http().post(url).set(bearer(organizer)).send({ file: 'a,b' });
+      expect(json.status).toBe(400);
+      expect(json.body.message).toEqual([expect.stringMatching(/^file is required/)]);
+      const broken = await t.http().post(url).set(bearer(organizer)).set('Content-Type', 'multipart/form-data; boundary=XYZ').send('--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nno closing boundary');
+      expect(broken.status).toBe(400);
+      expect(broken.body.code).toMatch(/^(MALFORMED_BODY|VALIDATION_FAILED)$/);
+      expect(await allJobs()).toBe(jobsBefore);
     });
 
     it('answers 413 to a file over 20 MB', async () => {

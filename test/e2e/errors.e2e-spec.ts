@@ -164,6 +164,26 @@ describe('errors and operations (e2e)', () => {
       expect(typeof res.body.accessToken).toBe('string');
     });
 
+    it('limits the decompressed body: 2 MB of JSON in a few KB of gzip is 413 PAYLOAD_TOO_LARGE', async () => {
+      const bomb = gzipSync(JSON.stringify({ username: 'admin', password: ' '.repeat(2 * 1024 * 1024) }));
+      expect(bomb.length).toBeLessThan(64 * 1024);
+      const res = record('gzip bomb', await t.http().post('/api/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').serialize((b: unknown) => b as string).send(bomb));
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('refuses a body that is not JSON (text/plain, a form) with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+      const text = record('text/plain', await t.http().post('/api/auth/login').set('Content-Type', 'text/plain').send('username=admin'));
+      expectError(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      const form = record('form', await t.http().post('/api/auth/login').type('form').send({ username: 'admin', password: 'x' }));
+      expectError(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('takes an empty JSON body as no body: 400 VALIDATION_FAILED naming the missing fields', async () => {
+      const res = record('empty JSON', await t.http().post('/api/auth/login').set('Content-Type', 'application/json').send(''));
+      expectError(res, 400, 'VALIDATION_FAILED');
+      expect(messages(res).some((m) => m.includes('username'))).toBe(true);
+    });
+
     it('refuses gzip-compressed malformed JSON with 400 MALFORMED_JSON', async () => {
       const res = record('gzip malformed', await t.http().post('/api/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').serialize((b: unknown) => b as string).send(gzipSync('{"username": ')));
       expectError(res, 400, 'MALFORMED_JSON');

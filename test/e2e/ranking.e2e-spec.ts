@@ -142,6 +142,29 @@ describe('ranking', () => {
     expect(after.body.items[0].total).toBe(first.body.items[0].total + 3);
   });
 
+  it('answers a poll with the current ETag 304 without a body, and 200 with the new list once it changed', async () => {
+    const c = await contest(['郑三', '冯四']);
+    await scoreEntryFully(t, c, c.entries[0].enrolmentId, { exam: 60, wiring: [20, 20, 20, 20, 20], safety: 5 });
+    const first = await ranking(t, c.id, organizer.token);
+    expect(first.status).toBe(200);
+    const etag = first.headers['etag'];
+    expect(etag).toMatch(/^W\/".+"$/);
+    const same = await ranking(t, c.id, organizer.token).set('If-None-Match', etag);
+    expect(same.status).toBe(304);
+    expect(same.text ?? '').toBe('');
+    expect(same.headers['etag']).toBe(etag);
+    // Another viewer's list (masked names) is another body, with its own tag: the organizer's does not match it.
+    const otherList = await ranking(t, c.id, c.judges[0].token).set('If-None-Match', etag);
+    expect(otherList.status).toBe(200);
+    expect(otherList.headers['etag']).not.toBe(etag);
+    await submitMarks(t, c.judges[0].token, c.id, [{ enrolmentId: c.entries[0].enrolmentId, criterion: 'exam', value: 70 }]);
+    const changed = await ranking(t, c.id, organizer.token).set('If-None-Match', `"x", ${etag.replace(/^W\//, '')}`);
+    expect(changed.status).toBe(200);
+    expect(changed.headers['etag']).not.toBe(etag);
+    expect(changed.body.items[0].total).toBe(first.body.items[0].total + 3);
+    expect((await ranking(t, c.id, organizer.token).set('If-None-Match', changed.headers['etag'])).status).toBe(304);
+  });
+
   describe('live events', () => {
     it('pushes an event to every subscriber after a mark, a penalty and an entry change, and forgets a subscriber that disconnects', async () => {
       const c = await contest(['郑一', '王二', '冯三']);

@@ -10,7 +10,8 @@ import { Client } from 'pg';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { deleteKeysWithPrefix } from '../../src/modules/queue/redis-server';
@@ -88,8 +89,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config, { api: true, workers: !!opts.workers, logStream: opts.logStream }), ...(opts.extraModules ?? [])],
   }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
-  configureApp(app);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
+  await configureApp(app);
   // Listen once on a real port: supertest would otherwise open a new listener per request.
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

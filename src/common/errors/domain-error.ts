@@ -9,6 +9,7 @@ export type DomainErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'too_large' // 413
+  | 'unsupported_media' // 415
   | 'rejected' // 422
   | 'rate_limited' // 429
   | 'unavailable'; // 503
@@ -20,6 +21,7 @@ export const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  unsupported_media: 415,
   rejected: 422,
   rate_limited: 429,
   unavailable: 503,

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Public, Roles } from '../../common/auth/decorators';
 import { DomainError } from '../../common/errors/domain-error';
@@ -16,13 +16,13 @@ export class CertificatesController {
   @Get('awards/:id/certificate.pdf')
   @ApiProduces('application/pdf')
   @ApiOperation({ summary: 'The certificate PDF of an award: its recipient and organizers of the competition; 409 until it is ready' })
-  async pdf(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Res() res: Response): Promise<void> {
+  async pdf(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Res() res: FastifyReply): Promise<void> {
     const { data, serial, sha256 } = await this.certificates.pdf(user, id);
-    res.setHeader('Content-Type', 'application/pdf');
-    res.setHeader('Content-Disposition', `attachment; filename="${serial}.pdf"`);
-    res.setHeader('Cache-Control', 'private, no-store');
-    if (sha256) res.setHeader('ETag', `"${sha256}"`);
-    res.send(data);
+    res.header('Content-Type', 'application/pdf');
+    res.header('Content-Disposition', `attachment; filename="${serial}.pdf"`);
+    res.header('Cache-Control', 'private, no-store');
+    if (sha256) res.header('ETag', `"${sha256}"`);
+    await res.send(data);
   }
 
   @Post('certificates/:id/retry')

@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../../common/auth/decorators';
@@ -22,13 +22,13 @@ export class HealthController {
   @Public()
   @Get()
   @HealthCheck()
-  async check(@Res({ passthrough: true }) res: Response) {
+  async check(@Res({ passthrough: true }) res: FastifyReply) {
     try {
       return await this.probe();
     } catch (e) {
       // Terminus reports a failing dependency as a 503 exception; it is an answer, not an unexpected error.
       if (e instanceof ServiceUnavailableException) {
-        res.status(503);
+        res.code(503);
         return e.getResponse();
       }
       throw e;

@@ -1,6 +1,6 @@
-import { ArgumentMetadata, Controller, Get, MessageEvent, Param, Query, Res, Sse } from '@nestjs/common';
+import { ArgumentMetadata, Controller, Get, MessageEvent, Param, Query, Req, Res, Sse } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Public } from '../../common/auth/decorators';
@@ -24,12 +24,18 @@ export class RankingController {
   @ApiOperation({ summary: 'The live ranking: organizers see names, judges none (blind), the public masked names once published' })
   @ApiQuery({ name: 'limit', required: false, type: Number, schema: { minimum: 1, maximum: 200, default: 50 } })
   @ApiQuery({ name: 'offset', required: false, type: Number, schema: { minimum: 0, default: 0 } })
-  async get(@CurrentUser() user: AuthUser | undefined, @Param('id', UuidParam) id: string, @Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async get(@CurrentUser() user: AuthUser | undefined, @Param('id', UuidParam) id: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const page = await this.ranking.page(user, id, await rankingQuery(query));
-    // The body is JSON already serialized (and its ETag computed) for this list: Express only sends it.
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('ETag', page.etag);
-    res.send(page.body);
+    // The body is JSON already serialized (and its ETag computed) for this list: it is only sent. A client
+    // that polls with the ETag it has (If-None-Match) gets 304 without the body while nothing changed.
+    res.header('ETag', page.etag);
+    res.header('Cache-Control', 'no-cache');
+    if (etagMatches(req.headers['if-none-match'], page.etag)) {
+      await res.code(304).send();
+      return;
+    }
+    res.header('Content-Type', 'application/json; charset=utf-8');
+    await res.send(page.body);
   }
 
   @Public()
@@ -72,4 +78,12 @@ async function rankingQuery(query: Record<string, unknown>): Promise<RankingQuer
     q[k] = n;
   }
   return fast ? q : ((await queryPipe.transform(query, QUERY_META)) as RankingQuery);
+}
+
+/** If-None-Match against the current ETag, compared weakly (RFC 9110 §13.1.2): `*`, or any listed tag. */
+export function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const want = opaque(etag);
+  return (Array.isArray(header) ? header.join(',') : header).split(',').some((t) => t.trim() === '*' || opaque(t) === want);
 }

@@ -51,7 +51,7 @@ interface RankedList {
   pages: Map<string, RankingPage>;
 }
 
-/** A serialized answer: the JSON body and its (weak, Express-style) ETag. */
+/** A serialized answer: the JSON body and its weak ETag. */
 export interface RankingPage {
   body: Buffer;
   etag: string;
@@ -344,7 +344,7 @@ export class RankingService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** The ETag Express would compute for this body (`etag`, weak): W/"<length in hex>-<sha1, base64, 27 chars>". */
+/** A weak ETag of the body, as the `etag` package computes it: W/"<length in hex>-<sha1, base64, 27 chars>". */
 function weakEtag(body: Buffer): string {
   if (body.length === 0) return 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
   return `W/"${body.length.toString(16)}-${createHash('sha1').update(body).digest('base64').substring(0, 27)}"`;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Public, Roles } from '../../common/auth/decorators';
 import { UuidParam } from '../../common/validation';
@@ -36,9 +36,9 @@ export class ResultsController {
   @Roles('organizer')
   @ApiOperation({ summary: '成绩表 of a published or finalized competition: 名次, 参赛号, 姓名, 工作单位, one column per section, 扣分, 总分, 奖项' })
   @ApiProduces(XLSX_CONTENT_TYPE, 'text/csv')
-  async export(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Query() q: ExportQuery, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+  async export(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Query() q: ExportQuery, @Res({ passthrough: true }) res: FastifyReply): Promise<StreamableFile> {
     const file = await this.results.export(user, id, q.format ?? 'xlsx');
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     return new StreamableFile(file.data, {
       type: file.contentType,
       length: file.data.length,

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
@@ -30,15 +30,15 @@ export class VerifyPageController {
 
   @Public()
   @Get(':code')
-  async verify(@Param('code') code: string, @Res() res: Response): Promise<void> {
+  async verify(@Param('code') code: string, @Res() res: FastifyReply): Promise<void> {
     const v = await this.certificates.verify(code);
     const state = stateOf(v);
-    res.status(state === 'not_found' ? 404 : 200);
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-    res.setHeader('X-Robots-Tag', 'noindex');
-    res.send(
+    res.code(state === 'not_found' ? 404 : 200);
+    res.header('Content-Type', 'text/html; charset=utf-8');
+    res.header('Cache-Control', 'no-store');
+    res.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    res.header('X-Robots-Tag', 'noindex');
+    await res.send(
       this.page({
         state,
         ok: state === 'valid',

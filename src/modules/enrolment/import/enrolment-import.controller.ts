@@ -1,7 +1,6 @@
-import { BadRequestException, CallHandler, Controller, ExecutionContext, Get, HttpCode, Injectable, Param, PayloadTooLargeException, Post, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { Controller, Get, HttpCode, Param, Post, Req, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Observable } from 'rxjs';
+import type { FastifyRequest } from 'fastify';
 import type { AuthUser } from '../../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../../common/auth/decorators';
 import { DomainError } from '../../../common/errors/domain-error';
@@ -9,26 +8,40 @@ import { UuidParam } from '../../../common/validation';
 import { EnrolmentImportService, MAX_IMPORT_BYTES, UploadedImportFile } from './enrolment-import.service';
 import { XLSX_CONTENT_TYPE } from './import-template';
 
-/** multer with its default memory storage (the file goes to the FileStore, not to a temp dir), one file, bounded. */
-const UploadInterceptor = FileInterceptor('file', { limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10, parts: 12 } });
+const ONE_FILE = 'file is required: send the CSV or XLSX file as the multipart field "file", and only one file';
 
-/** The upload, with a too-large file answered as 413 naming the limit and a misnamed field as 400 naming `file`. */
-@Injectable()
-export class ImportUploadInterceptor extends UploadInterceptor {
-  async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    try {
-      return await super.intercept(ctx, next);
-    } catch (e) {
-      if (e instanceof PayloadTooLargeException) {
-        throw new DomainError('too_large', 'FILE_TOO_LARGE', `file: larger than the limit of ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it into several files`);
+/**
+ * The upload, read by the route after its guards ran (a refused caller's file is never read), into
+ * memory (it goes to the FileStore, not to a temp dir), bounded: one file under the field `file`, at most
+ * MAX_IMPORT_BYTES (413 naming the limit), a few fields beside it. Anything else the body holds is the
+ * client's mistake: 400, never 500. No multipart body at all is no file.
+ */
+export async function readImportUpload(req: FastifyRequest): Promise<UploadedImportFile | undefined> {
+  if (!req.isMultipart()) return undefined;
+  let file: UploadedImportFile | undefined;
+  let misnamed = false;
+  try {
+    for await (const part of req.parts({ limits: { fileSize: MAX_IMPORT_BYTES, files: 2, fields: 10, parts: 12 } })) {
+      if (part.type !== 'file') continue;
+      if (part.fieldname !== 'file' || file) {
+        misnamed = true;
+        part.file.resume();
+        continue;
       }
-      // multer identifies a file sent under another field name only by its message.
-      if (e instanceof BadRequestException && /^Unexpected (file )?field/.test(e.message)) {
-        throw DomainError.invalid('VALIDATION_FAILED', ['file is required: send the CSV or XLSX file as the multipart field "file", and only one file']);
-      }
-      throw e;
+      const buffer = await part.toBuffer();
+      file = { originalname: part.filename, buffer, size: buffer.length };
     }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new DomainError('too_large', 'FILE_TOO_LARGE', `file: larger than the limit of ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it into several files`);
+    }
+    if (code === 'FST_FILES_LIMIT') throw DomainError.invalid('VALIDATION_FAILED', [ONE_FILE]);
+    if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw DomainError.invalid('VALIDATION_FAILED', ['the form has too many fields: send only the multipart field "file"']);
+    throw DomainError.invalid('MALFORMED_BODY', 'the multipart body could not be read; send the file as multipart/form-data under the field "file"');
   }
+  if (misnamed) throw DomainError.invalid('VALIDATION_FAILED', [ONE_FILE]);
+  return file;
 }
 
 @ApiTags('enrolment')
@@ -41,12 +54,11 @@ export class EnrolmentImportController {
   @Post('competitions/:id/enrolments/import')
   @Roles('organizer')
   @HttpCode(202)
-  @UseInterceptors(ImportUploadInterceptor)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'CSV or XLSX, at most 20 MB' } } } })
   @ApiResponse({ status: 202, description: '`{jobId}`; the job result is `{total, imported, alreadyEnrolled, rejected:[{row, reasons}]}`' })
-  start(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @UploadedFile() file?: UploadedImportFile) {
-    return this.imports.start(user, id, file);
+  async start(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
+    return this.imports.start(user, id, await readImportUpload(req));
   }
 
   /** 报名导入模板 with the Chinese headers; ID number and phone columns formatted as text. */

@@ -20,7 +20,7 @@ import { decodeCsvText, detectFormat, ImportFileError, parseCsv, readTable } fro
 import { buildImportTemplate } from './import-template';
 import { checkRows, mapHeaders, OrgDirectory, OrgRef, requiredFields, RowCheck, TITLE } from './import-rules';
 
-/** Largest upload accepted (multer refuses bigger ones with 413). */
+/** Largest upload accepted (bigger ones are refused with 413 FILE_TOO_LARGE). */
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
 
 /**
@@ -44,7 +44,7 @@ export interface ImportResult {
   rejected: RejectedRow[];
 }
 
-/** What the upload needs of multer's file. */
+/** The uploaded file, read into memory by the route (readImportUpload). */
 export interface UploadedImportFile {
   originalname: string;
   buffer: Buffer;
