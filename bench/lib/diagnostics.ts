@@ -23,12 +23,15 @@ export async function diagnosed<R>(api: Api, profileDir: string | undefined, nam
   });
   if (!started) throw new Error('the measured window never opened');
   await started;
-  const q = await api.call<{ total: number; distinct: number; prepares: number; statements: Array<{ n: number; sql: string }> }>('POST', '/bench/queries/stop', { expect: 200 });
+  const q = await api.call<{ total: number; distinct: number; prepares: number; statements: Array<{ n: number; sql: string; ms: number }> }>('POST', '/bench/queries/stop', { expect: 200 });
   const { file } = await api.call<{ file: string }>('POST', '/bench/profile/stop', { body: { dir: profileDir }, expect: 200 });
   const n = Math.max(1, units(r));
   out(`-- ${name}: CPU profile of the server over the measured window: ${file}`);
   summarizeCpuProfile(file, 30).forEach((l) => out('  ' + l));
   out(`-- ${name}: SQL statements per unit (${n} units): ${fmt(q.total / n, 1)}, ${q.distinct} distinct texts, ${fmt(q.prepares / n, 2)} statement prepares (TypeORM statement-cache misses) per unit`);
-  for (const st of q.statements.slice(0, 30)) out(`  ${fmt(st.n / n, 2).padStart(6)}  ${st.sql.length > 200 ? st.sql.slice(0, 200) + '…' : st.sql}`);
+  const short = (sql: string) => (sql.length > 200 ? sql.slice(0, 200) + '…' : sql);
+  for (const st of q.statements.slice(0, 30)) out(`  ${fmt(st.n / n, 2).padStart(6)}  ${short(st.sql)}`);
+  out(`-- ${name}: the TypeORM statements taking the most time, call to answer summed over the window (ms; total ms):`);
+  for (const st of [...q.statements].sort((a, b) => b.ms - a.ms).slice(0, 12)) out(`  ${String(st.ms).padStart(7)}  ${String(st.n).padStart(6)}×  ${short(st.sql)}`);
   return r;
 }

@@ -128,6 +128,8 @@ type Runner = { query(q: string, ...rest: unknown[]): Promise<unknown>; getStmt?
 class QueryCountController {
   private counting = false;
   private readonly counts = new Map<string, number>();
+  /** Milliseconds from each call to its answer, summed per text (the statement runs synchronously inside). */
+  private readonly millis = new Map<string, number>();
   private prepares = 0;
   private patched = false;
 
@@ -143,11 +145,14 @@ class QueryCountController {
     const getStmt = proto.getStmt;
     const self = this;
     proto.query = function (this: Runner, q: string, ...rest: unknown[]) {
-      if (self.counting) {
-        const key = q.replace(/(\?|\$\d+)(\s*,\s*(\?|\$\d+))+/g, '?…').replace(/\s+/g, ' ');
-        self.counts.set(key, (self.counts.get(key) ?? 0) + 1);
-      }
-      return query.call(this, q, ...rest);
+      if (!self.counting) return query.call(this, q, ...rest);
+      const key = q.replace(/(\?|\$\d+)(\s*,\s*(\?|\$\d+))+/g, '?…').replace(/\s+/g, ' ');
+      self.counts.set(key, (self.counts.get(key) ?? 0) + 1);
+      const t0 = performance.now();
+      const done = () => self.millis.set(key, (self.millis.get(key) ?? 0) + performance.now() - t0);
+      const answer = query.call(this, q, ...rest);
+      answer.then(done, done);
+      return answer;
     };
     if (getStmt) {
       proto.getStmt = function (this: Runner, q: string) {
@@ -163,6 +168,7 @@ class QueryCountController {
   start() {
     this.patch();
     this.counts.clear();
+    this.millis.clear();
     this.prepares = 0;
     this.counting = true;
     return { counting: true };
@@ -173,7 +179,7 @@ class QueryCountController {
   @HttpCode(200)
   stop() {
     this.counting = false;
-    const statements = [...this.counts].sort((a, b) => b[1] - a[1]).map(([sql, n]) => ({ n, sql }));
+    const statements = [...this.counts].sort((a, b) => b[1] - a[1]).map(([sql, n]) => ({ n, sql, ms: Math.round(this.millis.get(sql) ?? 0) }));
     return { total: statements.reduce((a, s) => a + s.n, 0), distinct: statements.length, prepares: this.prepares, statements };
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -6,11 +6,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { placeholdersFor } from './raw-values';
 import { SerialLock } from './serial-lock';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 
 /** Prepared statements kept per SQL text by rows()/exec() on SQLite; the texts are constants, so this is a bound, not a working set. */
 const STATEMENT_CACHE = 200;
 /** A statement refused with SQLITE_BUSY outside a transaction changed nothing: it is tried this many times more. */
 const BUSY_RETRIES = 3;
+/** With the checkpointer thread running, a writer checkpoints by itself only past this many WAL pages (40 MiB), as a safety net. */
+const WRITER_AUTOCHECKPOINT_PAGES = 10_000;
 
 /**
  * The one way to reach the database. On SQLite it serializes every access through a SerialLock
@@ -18,8 +21,10 @@ const BUSY_RETRIES = 3;
  * pooled connection. Rule: never await Redis or the network inside run()/transaction().
  */
 @Injectable()
-export class Db {
+export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lock: SerialLock;
+  /** SQLite: WAL checkpoints in a worker thread (see sqlite-checkpointer.ts). */
+  readonly checkpointer?: SqliteCheckpointer;
   private readonly tx = new AsyncLocalStorage<EntityManager>();
   readonly kind: 'sqlite' | 'postgres';
 
@@ -29,6 +34,22 @@ export class Db {
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
+    if (this.kind === 'sqlite') this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath);
+  }
+
+  /** After the migrations (module init): the file exists. */
+  onApplicationBootstrap(): void {
+    if (!this.checkpointer) return;
+    this.sqliteHandle().pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    this.checkpointer.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.checkpointer?.stop();
+  }
+
+  private sqliteHandle(): BetterSqlite3.Database {
+    return (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
   }
 
   /** Plain reads and single writes. Inside a transaction, joins it. */
@@ -89,7 +110,7 @@ export class Db {
       }
     }
     const run = async () => {
-      const handle = (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+      const handle = this.sqliteHandle();
       let stmt = this.statements.get(sql);
       if (!stmt) {
         if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();

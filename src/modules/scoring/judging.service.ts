@@ -385,22 +385,36 @@ export class JudgingService implements OnModuleInit {
 
     // Receipts by "<judge>|<clientId>", and the current marks of every entry named.
     const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>();
-    const judgeIds = [...new Set(admitted.map((a) => a.req.user.id))];
-    const clientIds = [...new Set(admitted.flatMap((a) => a.req.marks.map((x) => x.clientId)))];
-    if (clientIds.length) {
+    // Each (judge, clientId) a lookup in the receipts' primary key: not every judge × every clientId of the group.
+    const receiptKeys = new Map<string, [string, string]>();
+    for (const a of admitted) for (const x of a.req.marks) receiptKeys.set(`${a.req.user.id}|${x.clientId}`, [a.req.user.id, x.clientId]);
+    for (const chunk of chunked([...receiptKeys.values()], 400)) {
       const rows = await sql<{ judge_user_id: string; client_id: string; enrolment_id: string; criterion_key: string; value: number | string }>(
         m,
-        `SELECT judge_user_id, client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE judge_user_id IN (${placeholders(judgeIds.length)}) AND client_id IN (${placeholders(clientIds.length)})`,
-        [...judgeIds, ...clientIds],
+        `SELECT judge_user_id, client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE ${chunk.map(() => '(judge_user_id = ? AND client_id = ?)').join(' OR ')}`,
+        chunk.flat(),
       );
       for (const r of rows) receipts.set(`${r.judge_user_id}|${r.client_id}`, { enrolmentId: r.enrolment_id, criterionKey: r.criterion_key, value: Number(r.value) });
     }
+    // The current marks the batch names (entry, criterion, judge): whether each is new, changed or the
+    // same. Not every mark of the entries: recompute reads those itself, packed, after the writes.
     const scores = new Map<string, { id: string; value: number; unsaved: boolean; enrolmentId: string; criterionKey: string; judgeUserId: string }>();
-    if (entryIds.length) {
+    const named = new Map<string, [string, string, string]>();
+    for (const a of admitted) {
+      const byKey = entries.get(a.c.id)!;
+      for (const mark of a.req.marks) {
+        const e = mark.enrolmentId ? byKey.get(`id:${mark.enrolmentId}`) : mark.bib !== undefined ? byKey.get(`bib:${mark.bib}`) : undefined;
+        if (!e) continue;
+        const judgeId = mark.judgeId ?? a.req.user.id;
+        named.set(scoreKey(e.id, mark.criterion, judgeId), [e.id, mark.criterion, judgeId]);
+      }
+    }
+    // Each term a lookup in the unique index (enrolment_id, criterion_key, judge_user_id).
+    for (const chunk of chunked([...named.values()], 300)) {
       const rows = await sql<{ id: string; enrolment_id: string; criterion_key: string; judge_user_id: string; value: number | string }>(
         m,
-        `SELECT id, enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE enrolment_id IN (${placeholders(entryIds.length)})`,
-        entryIds,
+        `SELECT id, enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE ${chunk.map(() => '(enrolment_id = ? AND criterion_key = ? AND judge_user_id = ?)').join(' OR ')}`,
+        chunk.flat(),
       );
       for (const s of rows) {
         scores.set(scoreKey(s.enrolment_id, s.criterion_key, s.judge_user_id), {
@@ -451,11 +465,10 @@ export class JudgingService implements OnModuleInit {
         );
       }
       for (const s of scores.values()) s.unsaved = false;
-      // The entries are locked and their facts and marks were read under the lock: recompute reads neither again.
-      const all = [...scores.values()];
+      // The entries are locked and their facts were read under the lock: recompute reads only their marks.
       for (const [id, ids] of touched) {
         const c = byCompetition.get(id)!.c;
-        await this.panels.recompute(m, c, [...ids], { facts, scores: all });
+        await this.panels.recompute(m, c, [...ids], { facts });
         await this.afterPublishedChange(m, c, [...ids], actorId);
       }
       touched.clear();

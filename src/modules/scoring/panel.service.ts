@@ -35,9 +35,8 @@ export interface MarkRow {
 
 /** What a caller already holds for recompute, read under the entry locks in its own transaction. */
 export interface KnownFacts {
+  /** Worker and employer of (at least) the entries to recompute. */
   facts: Map<string, EntryFacts>;
-  /** Every mark of the entries, as they stand in this transaction. */
-  scores: MarkRow[];
 }
 
 /**
@@ -172,10 +171,10 @@ export class PanelService {
       .getMany();
   }
 
-  /** Recomputes and stores the standing of the given entries from their marks and penalties (inside the caller's transaction). */
   /**
-   * `known`: the entries are locked already (lockEntries) and the caller read their facts and marks
-   * under that lock in this transaction, then applied its own changes: nothing of those is read again.
+   * Recomputes and stores the standing of the given entries from their marks and penalties (inside the
+   * caller's transaction), the marks read packed (see `standings`). `known`: the entries are locked
+   * already (lockEntries) and the caller read their recusal facts under that lock: not read again.
    */
   async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[], known?: KnownFacts): Promise<void> {
     if (enrolmentIds.length === 0 || !competition.scoring) return;
@@ -185,25 +184,9 @@ export class PanelService {
       for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK), known);
       return;
     }
-    if (!known) {
-      await this.lockEntries(m, enrolmentIds);
-      await this.storeStandings(m, await this.standings(m, competition, enrolmentIds));
-      return;
-    }
-    const panel = await this.panel(m, competition.id);
-    const wanted = new Set(enrolmentIds);
-    const marksOf = new Map<string, Map<string, number[]>>();
-    for (const s of known.scores) {
-      if (!wanted.has(s.enrolmentId)) continue;
-      const f = known.facts.get(s.enrolmentId);
-      if (!f || this.mayMark(panel, s.judgeUserId, s.criterionKey, f) !== 'ok') continue;
-      let byCriterion = marksOf.get(s.enrolmentId);
-      if (!byCriterion) marksOf.set(s.enrolmentId, (byCriterion = new Map()));
-      const list = byCriterion.get(s.criterionKey);
-      if (list) list.push(s.value);
-      else byCriterion.set(s.criterionKey, [s.value]);
-    }
-    await this.storeStandings(m, await this.scored(m, competition, enrolmentIds, marksOf, false));
+    // With `known`, the caller locked the entries already.
+    if (!known) await this.lockEntries(m, enrolmentIds);
+    await this.storeStandings(m, await this.standings(m, competition, enrolmentIds, known?.facts));
   }
 
   /**
@@ -228,11 +211,11 @@ export class PanelService {
    * and the panel, or -1 for a judge not on the panel or a criterion not in the scheme (it does not
    * count). Exact for every 32-bit value (the column is an INTEGER; marks are checked against maxScore).
    */
-  async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[]): Promise<StandingRow[]> {
+  async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[], knownFacts?: Map<string, EntryFacts>): Promise<StandingRow[]> {
     if (!competition.scoring) return [];
     const pg = m.connection.options.type === 'postgres';
     const panel = await this.panel(m, competition.id);
-    const facts = enrolmentIds ? await this.entryFacts(m, enrolmentIds) : await this.competitionFacts(m, competition.id);
+    const facts = enrolmentIds ? (knownFacts ?? (await this.entryFacts(m, enrolmentIds))) : await this.competitionFacts(m, competition.id);
     const judges = [...panel.assignments.keys()];
     const keys = competition.scoring.sections.flatMap((s) => s.criteria.map((c) => c.key));
     const nj = judges.length;
