@@ -31,7 +31,19 @@ export async function diagnosed<R>(api: Api, profileDir: string | undefined, nam
   out(`-- ${name}: SQL statements per unit (${n} units): ${fmt(q.total / n, 1)}, ${q.distinct} distinct texts, ${fmt(q.prepares / n, 2)} statement prepares (TypeORM statement-cache misses) per unit`);
   const short = (sql: string) => (sql.length > 200 ? sql.slice(0, 200) + '…' : sql);
   for (const st of q.statements.slice(0, 30)) out(`  ${fmt(st.n / n, 2).padStart(6)}  ${short(st.sql)}`);
-  out(`-- ${name}: the TypeORM statements taking the most time, call to answer summed over the window (ms; total ms):`);
-  for (const st of [...q.statements].sort((a, b) => b.ms - a.ms).slice(0, 12)) out(`  ${String(st.ms).padStart(7)}  ${String(st.n).padStart(6)}×  ${short(st.sql)}`);
+  // Texts that differ only in how many rows or terms they carry (multi-row VALUES, OR-ed lookups) count as one.
+  const shapeOf = (sql: string) => sql.replace(/\(\?…\)(, \(\?…\))+/g, '(?…)…').replace(/(\([^()]*\?[^()]*\))( OR \([^()]*\?[^()]*\))+/g, '$1 OR …');
+  const shapes = new Map<string, { n: number; ms: number; texts: number }>();
+  for (const st of q.statements) {
+    const k = shapeOf(st.sql);
+    const x = shapes.get(k) ?? { n: 0, ms: 0, texts: 0 };
+    x.n += st.n;
+    x.ms += st.ms;
+    x.texts++;
+    shapes.set(k, x);
+  }
+  const totalMs = [...shapes.values()].reduce((a, x) => a + x.ms, 0);
+  out(`-- ${name}: time in TypeORM statements, call to answer, summed over the window: ${totalMs} ms (${fmt(totalMs / n, 3)} ms per unit); by statement (ms, calls, distinct texts):`);
+  for (const [sql, x] of [...shapes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) out(`  ${String(x.ms).padStart(7)}  ${String(x.n).padStart(6)}×  ${String(x.texts).padStart(4)}  ${short(sql)}`);
   return r;
 }

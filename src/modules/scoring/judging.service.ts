@@ -1,5 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { paddedToPowerOfTwo, powerOfTwoChunks } from '../../database/statement-shapes';
 import { EntityManager, In } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
@@ -388,7 +390,7 @@ export class JudgingService implements OnModuleInit {
     // Each (judge, clientId) a lookup in the receipts' primary key: not every judge × every clientId of the group.
     const receiptKeys = new Map<string, [string, string]>();
     for (const a of admitted) for (const x of a.req.marks) receiptKeys.set(`${a.req.user.id}|${x.clientId}`, [a.req.user.id, x.clientId]);
-    for (const chunk of chunked([...receiptKeys.values()], 400)) {
+    for (const chunk of chunked([...receiptKeys.values()], 256).map(paddedToPowerOfTwo)) {
       const rows = await sql<{ judge_user_id: string; client_id: string; enrolment_id: string; criterion_key: string; value: number | string }>(
         m,
         `SELECT judge_user_id, client_id, enrolment_id, criterion_key, value FROM mark_receipts WHERE ${chunk.map(() => '(judge_user_id = ? AND client_id = ?)').join(' OR ')}`,
@@ -410,7 +412,7 @@ export class JudgingService implements OnModuleInit {
       }
     }
     // Each term a lookup in the unique index (enrolment_id, criterion_key, judge_user_id).
-    for (const chunk of chunked([...named.values()], 300)) {
+    for (const chunk of chunked([...named.values()], 256).map(paddedToPowerOfTwo)) {
       const rows = await sql<{ id: string; enrolment_id: string; criterion_key: string; judge_user_id: string; value: number | string }>(
         m,
         `SELECT id, enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE ${chunk.map(() => '(enrolment_id = ? AND criterion_key = ? AND judge_user_id = ?)').join(' OR ')}`,
@@ -433,20 +435,20 @@ export class JudgingService implements OnModuleInit {
     const newScores = new Map<string, Partial<Score>>();
     const updates = new Map<string, { value: number; clientId: string; updatedAt: Date }>();
     const revisions: Array<Partial<ScoreRevision>> = [];
-    const touched = new Map<string, Set<string>>(); // competition → entries changed since the last flush
+    const touched = new Map<string, Map<string, Set<string>>>(); // competition → entry → criteria changed since the last flush
     // Bound parameters and no read-back of the generated timestamps (the column defaults set them, as with m.insert).
     const pg = this.db.kind === 'postgres';
     const at = (d: Date) => (pg ? d : DateUtils.mixedDateToUtcDatetimeString(d));
     /** `actorId`: whose request changed a published competition's marks (flushed per request), for the results' audit. */
     const flush = async (actorId: string | null = null) => {
-      for (const rows of chunked(newReceipts.splice(0))) {
+      for (const rows of powerOfTwoChunks(newReceipts.splice(0))) {
         await sql(
           m,
           `INSERT INTO mark_receipts (judge_user_id, client_id, enrolment_id, criterion_key, value) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
           rows.flatMap((r) => [r.judgeUserId, r.clientId, r.enrolmentId, r.criterionKey, r.value]),
         );
       }
-      for (const rows of chunked([...newScores.values()])) {
+      for (const rows of powerOfTwoChunks([...newScores.values()])) {
         await sql(
           m,
           `INSERT INTO scores (id, competition_id, enrolment_id, criterion_key, judge_user_id, value, client_id) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
@@ -456,7 +458,7 @@ export class JudgingService implements OnModuleInit {
       newScores.clear();
       for (const [id, u] of updates) await sql(m, 'UPDATE scores SET value = ?, client_id = ?, updated_at = ? WHERE id = ?', [u.value, u.clientId, at(u.updatedAt), id]);
       updates.clear();
-      for (const rows of chunked(revisions.splice(0))) {
+      for (const rows of powerOfTwoChunks(revisions.splice(0))) {
         await sql(
           m,
           'INSERT INTO score_revisions (id, score_id, competition_id, enrolment_id, criterion_key, old_value, new_value, reason, by_user_id, client_id, at) VALUES ' +
@@ -465,11 +467,11 @@ export class JudgingService implements OnModuleInit {
         );
       }
       for (const s of scores.values()) s.unsaved = false;
-      // The entries are locked and their facts were read under the lock: recompute reads only their marks.
-      for (const [id, ids] of touched) {
+      // The entries are locked and their facts were read under the lock: only the changed criteria's marks are read.
+      for (const [id, criteria] of touched) {
         const c = byCompetition.get(id)!.c;
-        await this.panels.recompute(m, c, [...ids], { facts });
-        await this.afterPublishedChange(m, c, [...ids], actorId);
+        await this.panels.recomputeCriteria(m, c, criteria, facts);
+        await this.afterPublishedChange(m, c, [...criteria.keys()], actorId);
       }
       touched.clear();
     };
@@ -516,7 +518,8 @@ export class JudgingService implements OnModuleInit {
           if (existing.unsaved) Object.assign(newScores.get(existing.id)!, { value: v, clientId: mark.clientId });
           else updates.set(existing.id, { value: v, clientId: mark.clientId, updatedAt: now });
         } else {
-          scoreId = randomUUID();
+          // Time-ordered ids (UUIDv7): new rows go to the end of the primary-key index instead of a random page.
+          scoreId = uuidv7();
           newScores.set(scoreId, { id: scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId, value: v, clientId: mark.clientId });
         }
         // Every change is audited, and so is any mark written after the scores were locked.
@@ -530,12 +533,14 @@ export class JudgingService implements OnModuleInit {
             after: { criterion: mark.criterion, judgeId, value: fromHundredths(v), reason, competitionStatus: c.status },
           });
         }
-        revisions.push({ id: randomUUID(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
+        revisions.push({ id: uuidv7(), scoreId, competitionId: c.id, enrolmentId: e.id, criterionKey: mark.criterion, oldValue: existing?.value ?? null, newValue: v, reason, byUserId: user.id, clientId: mark.clientId, at: now });
         scores.set(key, { id: scoreId, value: v, unsaved: existing?.unsaved ?? !existing, enrolmentId: e.id, criterionKey: mark.criterion, judgeUserId: judgeId });
         changed.add(e.id);
         let t = touched.get(c.id);
-        if (!t) touched.set(c.id, (t = new Set()));
-        t.add(e.id);
+        if (!t) touched.set(c.id, (t = new Map()));
+        let criteria = t.get(e.id);
+        if (!criteria) t.set(e.id, (criteria = new Set()));
+        criteria.add(mark.criterion);
       }
       settled[i] = { ok: { accepted, rejected, changed: [...changed] } };
       // Results listeners see this request's change alone, as they would without grouping.
@@ -573,7 +578,8 @@ export class JudgingService implements OnModuleInit {
     const out = new Map<string, EntryRow>();
     // With each entry, its recusal facts (PanelService.entryFacts) in the same statement.
     const facts = new Map<string, EntryFacts>();
-    const read = async (column: 'id' | 'bib', values: unknown[]) => {
+    const read = async (column: 'id' | 'bib', distinct: unknown[]) => {
+      const values = paddedToPowerOfTwo(distinct);
       const rows = await sql<{ id: string; status: Enrolment['status']; bib: number | string | null; worker_id: string; org_id: string | null; org_path: string | null }>(
         m,
         'SELECT e.id AS id, e.status AS status, e.bib AS bib, e.worker_id AS worker_id, o.id AS org_id, o.path AS org_path FROM enrolments e ' +

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { placeholdersFor } from '../../database/raw-values';
+import { paddedToPowerOfTwo, powerOfTwoAtLeast, powerOfTwoChunks } from '../../database/statement-shapes';
 import { Competition } from '../competitions/competition.entity';
 import { Enrolment } from '../enrolment/enrolment.entity';
 import { User } from '../identity/user.entity';
 import { Organization } from '../organizations/organization.entity';
 import { LiveEventsService } from '../queue/live-events.service';
-import { scoreEntry, SectionInput } from './domain/arithmetic';
+import { minimumMarks, scoreEntry, SectionInput } from './domain/arithmetic';
 import { enterpriseOf, isRecused, JudgeUnit, pathIds } from './domain/recusal';
 import { JudgeAssignment } from './judge-assignment.entity';
 import { JudgeConflict } from './judge-conflict.entity';
@@ -144,7 +145,7 @@ export class PanelService {
   /** Worker and employer of entries, for recusal. */
   async entryFacts(m: EntityManager, enrolmentIds: string[]): Promise<Map<string, EntryFacts>> {
     if (enrolmentIds.length === 0) return new Map();
-    const ids = [...new Set(enrolmentIds)];
+    const ids = paddedToPowerOfTwo([...new Set(enrolmentIds)]);
     const rows = await sql<{ id: string; worker_id: string; org_id: string; org_path: string }>(
       m,
       'SELECT e.id AS id, e.worker_id AS worker_id, o.id AS org_id, o.path AS org_path FROM enrolments e ' +
@@ -225,12 +226,13 @@ export class PanelService {
     const index = (column: string, n: number, step: number) => (n === 0 ? 'NULL' : `CASE ${column} ${Array.from({ length: n }, (_, i) => `WHEN ? THEN ${i * step}`).join(' ')} END`);
     const code = `COALESCE(${index('s.criterion_key', keys.length, nj)} + ${index('s.judge_user_id', nj, 1)}, -1) * ${2 ** 32} + s.value`;
     // Per entry, through the scores' index that starts with the entry: no sort of all the competition's
-    // marks. No marks: NULL.
+    // marks. No marks: NULL. (The IN list padded: see statement-shapes.ts.)
+    const inList = enrolmentIds && paddedToPowerOfTwo(enrolmentIds);
     const rows = await sql<{ id: string; marks: string | null }>(
       m,
       `SELECT e.id AS id, (SELECT ${pg ? `string_agg(CAST(${code} AS varchar), ' ')` : `group_concat(${code}, ' ')`} FROM scores s WHERE s.enrolment_id = e.id) AS marks FROM enrolments e ` +
-        `WHERE e.competition_id = ?${enrolmentIds ? ` AND e.id IN (${placeholders(enrolmentIds.length)})` : ''}`,
-      [...keys, ...judges, competition.id, ...(enrolmentIds ?? [])],
+        `WHERE e.competition_id = ?${inList ? ` AND e.id IN (${placeholders(inList.length)})` : ''}`,
+      [...keys, ...judges, competition.id, ...(inList ?? [])],
     );
     const marksOf = new Map<string, Map<string, number[]>>();
     const counts = new Uint8Array(keys.length * nj);
@@ -281,14 +283,79 @@ export class PanelService {
     return new Map(rows.map((r) => [r.id, { enrolmentId: r.id, workerId: r.worker_id, employer: { id: r.org_id, path: r.org_path } }]));
   }
 
+  /**
+   * Recomputes and stores the standing of entries after changes to some of their criteria (inside the
+   * caller's transaction, the entries locked, their recusal facts known). The changed criteria are
+   * scored from their marks; every other criterion keeps the score entry_scores holds for it. That is
+   * exact: a criterion's score depends on its own marks only, and whatever else changes which marks
+   * count (the panel, a declared conflict) or the total (penalties) recomputes whole entries. A kept
+   * score s enters scoreEntry as `need` marks of s, which every aggregation turns back into s. An entry
+   * without a stored standing (or one lacking a criterion) is recomputed whole.
+   */
+  async recomputeCriteria(m: EntityManager, competition: Competition, changed: Map<string, Set<string>>, facts: Map<string, EntryFacts>): Promise<void> {
+    const scheme = competition.scoring;
+    if (!scheme || changed.size === 0) return;
+    const ids = [...changed.keys()];
+    const criteria = scheme.sections.flatMap((s) => s.criteria);
+    const stored = new Map<string, Record<string, number | null>>();
+    for (const chunk of chunkedBy(ids, 256)) {
+      const list = paddedToPowerOfTwo(chunk);
+      const rows = await sql<{ enrolment_id: string; criteria: string | Record<string, number | null> | null }>(
+        m,
+        `SELECT enrolment_id, criteria FROM entry_scores WHERE enrolment_id IN (${placeholders(list.length)})`,
+        list,
+      );
+      for (const r of rows) if (r.criteria !== null) stored.set(r.enrolment_id, typeof r.criteria === 'string' ? (JSON.parse(r.criteria) as Record<string, number | null>) : r.criteria);
+    }
+    // What to read: the changed criteria of entries whose other scores are stored, every criterion of the rest.
+    const toRead = new Map<string, Set<string>>();
+    const pairs: Array<[string, string]> = [];
+    for (const id of ids) {
+      const kept = stored.get(id);
+      const read = kept && criteria.every((c) => c.key in kept) ? changed.get(id)! : new Set(criteria.map((c) => c.key));
+      toRead.set(id, read);
+      for (const k of read) pairs.push([id, k]);
+    }
+    const panel = await this.panel(m, competition.id);
+    const marksOf = new Map<string, Map<string, number[]>>();
+    // Each (entry, criterion) a range of the scores' index that starts with both.
+    for (const chunk of chunkedBy(pairs, 256).map(paddedToPowerOfTwo)) {
+      const rows = await sql<{ enrolment_id: string; criterion_key: string; judge_user_id: string; value: number | string }>(
+        m,
+        `SELECT enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE ${chunk.map(() => '(enrolment_id = ? AND criterion_key = ?)').join(' OR ')}`,
+        chunk.flat(),
+      );
+      for (const r of rows) {
+        const f = facts.get(r.enrolment_id);
+        if (!f || this.mayMark(panel, r.judge_user_id, r.criterion_key, f) !== 'ok') continue;
+        let byCriterion = marksOf.get(r.enrolment_id);
+        if (!byCriterion) marksOf.set(r.enrolment_id, (byCriterion = new Map()));
+        const list = byCriterion.get(r.criterion_key);
+        if (list) list.push(Number(r.value));
+        else byCriterion.set(r.criterion_key, [Number(r.value)]);
+      }
+    }
+    for (const id of ids) {
+      const kept = stored.get(id);
+      const read = toRead.get(id)!;
+      let byCriterion = marksOf.get(id);
+      if (!byCriterion) marksOf.set(id, (byCriterion = new Map()));
+      for (const c of criteria) {
+        const score = read.has(c.key) ? undefined : kept?.[c.key];
+        if (score !== undefined && score !== null) byCriterion.set(c.key, new Array<number>(Math.max(c.judgesRequired, minimumMarks(c.aggregation))).fill(score));
+      }
+    }
+    await this.storeStandings(m, await this.scored(m, competition, ids, marksOf, false));
+  }
+
   /** The standings of entries from the marks that count (by entry and criterion) and their penalties. */
   private async scored(m: EntityManager, competition: Competition, enrolmentIds: string[], marksOf: Map<string, Map<string, number[]>>, wholeCompetition: boolean): Promise<StandingRow[]> {
     const penalties = wholeCompetition
       ? await sql<{ id: string; points: string | number }>(m, 'SELECT enrolment_id AS id, SUM(points) AS points FROM penalties WHERE competition_id = ? GROUP BY enrolment_id', [competition.id])
       : await sql<{ id: string; points: string | number }>(
           m,
-          `SELECT enrolment_id AS id, SUM(points) AS points FROM penalties WHERE enrolment_id IN (${placeholders(enrolmentIds.length)}) GROUP BY enrolment_id`,
-          enrolmentIds,
+          `SELECT enrolment_id AS id, SUM(points) AS points FROM penalties WHERE enrolment_id IN (${placeholders(powerOfTwoAtLeast(enrolmentIds.length))}) GROUP BY enrolment_id`,
+          paddedToPowerOfTwo(enrolmentIds),
         );
     const penaltyOf = new Map(penalties.map((p) => [p.id, Number(p.points)]));
     // One input for every entry, its marks set before each scoreEntry (which keeps no reference to it).
@@ -313,8 +380,7 @@ export class PanelService {
    */
   private async storeStandings(m: EntityManager, rows: StandingRow[]): Promise<void> {
     const pg = m.connection.options.type === 'postgres';
-    for (let i = 0; i < rows.length; i += RECOMPUTE_CHUNK) {
-      const chunk = rows.slice(i, i + RECOMPUTE_CHUNK);
+    for (const chunk of powerOfTwoChunks(rows, 256)) {
       const params: unknown[] = [];
       for (const r of chunk) params.push(r.enrolmentId, r.competitionId, r.total, JSON.stringify(r.sections), JSON.stringify(r.criteria), r.penalties, pg ? r.complete : r.complete ? 1 : 0);
       await sql(
@@ -326,4 +392,10 @@ export class PanelService {
       );
     }
   }
+}
+
+function chunkedBy<T>(rows: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
 }
