@@ -14,6 +14,11 @@ const STATEMENT_CACHE = 200;
 const BUSY_RETRIES = 3;
 /** With the checkpointer thread running, a writer checkpoints by itself only past this many WAL pages (40 MiB), as a safety net. */
 const WRITER_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * How often the checkpointer thread runs. Under the marks load (≈ 2,500 marks/s) every 25 ms gave a p99 of
+ * 45–48 ms, every 100 ms 49–54 ms and every 1,000 ms 85 ms: small checkpoints stall the writer's WAL appends least.
+ */
+const CHECKPOINT_INTERVAL_MS = 25;
 
 /**
  * The one way to reach the database. On SQLite it serializes every access through a SerialLock
@@ -34,7 +39,7 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
-    if (this.kind === 'sqlite') this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath);
+    if (this.kind === 'sqlite') this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, CHECKPOINT_INTERVAL_MS);
   }
 
   /** After the migrations (module init): the file exists. */
