@@ -32,7 +32,7 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy' | 'bodyLi
     genReqId: requestIdOf,
     // Path parameters up to 1,000 characters reach the routes, whose validation names what is wrong
     // (Fastify's default of 100 would refuse a long one before them).
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // A URL Fastify cannot route (a bad percent-encoding, a longer parameter) is answered in the API's
     // error shape, without quoting the URL back.
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {

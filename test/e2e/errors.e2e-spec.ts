@@ -207,6 +207,13 @@ describe('errors and operations (e2e)', () => {
       expectError(res, 400, 'BAD_REQUEST');
     });
 
+    it('refuses a path parameter over 1,000 characters with 400 in the error shape, without quoting the URL back', async () => {
+      const long = 'q'.repeat(1001);
+      const res = record('long param', await t.http().get(`/api/workers/${long}`).set(bearer(admin)));
+      expectError(res, 400, 'BAD_REQUEST');
+      expect(JSON.stringify(res.body)).not.toContain(long.slice(0, 100));
+    });
+
     it('answers an unknown organization id with 404 ORGANIZATION_NOT_FOUND', async () => {
       const res = record('unknown org', await t.http().get(`/api/organizations/${randomUUID()}/children`).set(bearer(admin)));
       expectError(res, 404, 'ORGANIZATION_NOT_FOUND');
