@@ -1,26 +1,14 @@
-import * as fs from 'node:fs';
+import { describeInBrowser, launchChromium } from '../utils/browser';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 
-const CHROMIUM = '/usr/bin/chromium';
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  playwright = require('playwright-core') as Playwright;
-} catch {
-  playwright = undefined;
-}
-const available = !!playwright && fs.existsSync(CHROMIUM);
-if (!available) console.warn(`queue dashboard browser test skipped: needs playwright-core (dev dependency) and Debian chromium at ${CHROMIUM}`);
-
 /** The BullMQ dashboard (@bull-board/fastify) as an admin's browser shows it: page, scripts and styles, and the queues. */
-(available ? describe : describe.skip)('the queue dashboard in a browser', () => {
+describeInBrowser('the queue dashboard in a browser', () => {
   let t: TestApp;
   let browser: import('playwright-core').Browser;
 
   beforeAll(async () => {
     t = await createTestApp();
-    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,24 +1,12 @@
-import * as fs from 'node:fs';
 import { Award } from '../../src/modules/awards/award.entity';
 import { Certificate } from '../../src/modules/certificates/certificate.entity';
 import { finalize, publishedContest, revokeAward } from '../factories/awards.factory';
 import { waitForProgress } from '../factories/certificates.factory';
 import { createOrgTree, createUser } from '../factories/identity.factory';
+import { describeInBrowser, launchChromium } from '../utils/browser';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 
-const CHROMIUM = '/usr/bin/chromium';
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | undefined;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  playwright = require('playwright-core') as Playwright;
-} catch {
-  playwright = undefined;
-}
-const available = !!playwright && fs.existsSync(CHROMIUM);
-if (!available) console.warn(`verify page test skipped: needs playwright-core (dev dependency) and Debian chromium at ${CHROMIUM}`);
-
-(available ? describe : describe.skip)('the public verification page in a browser', () => {
+describeInBrowser('the public verification page in a browser', () => {
   let t: TestApp;
   let browser: import('playwright-core').Browser;
   let valid: Certificate;
@@ -48,7 +36,7 @@ if (!available) console.warn(`verify page test skipped: needs playwright-core (d
     const cert = async (awardId: string) => (await t.db.run((m) => m.findOne(Certificate, { where: { awardId } })))!;
     valid = await cert(award('张㛃𠇔').id);
     revoked = await cert(award('李建国').id);
-    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
