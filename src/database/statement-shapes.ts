@@ -39,3 +39,10 @@ export function powerOfTwoChunks<T>(rows: readonly T[], max = 128): T[][] {
   }
   return out;
 }
+
+/** Rows in consecutive chunks of at most `size` (bound parameters per statement are limited). */
+export function chunked<T>(rows: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}

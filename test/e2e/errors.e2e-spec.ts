@@ -151,6 +151,10 @@ describe('errors and operations (e2e)', () => {
       expectError(charset, 415, 'UNSUPPORTED_MEDIA_TYPE');
       const enc = record('unknown encoding', await t.http().post('/api/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', 'nonsense').send('{}'));
       expectError(enc, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      for (const name of ['constructor', '__proto__', 'toString']) {
+        const odd = record(`encoding ${name}`, await t.http().post('/api/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', name).send('{}'));
+        expectError(odd, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      }
     });
 
     it.each([['gzip'], ['deflate'], ['br']])('refuses a body that is not valid %s with 400 MALFORMED_BODY, not 500', async (encoding) => {

@@ -9,21 +9,20 @@ export const MALFORMED_JSON_MESSAGE = 'request body is not valid JSON';
 
 type Decoder = () => Transform;
 
-/** Content-Encodings a request body may use (what body-parser accepted before). */
-const DECODERS: Record<string, Decoder> = {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress(),
-};
+/** Content-Encodings a request body may use (what body-parser accepted before); a Map, so that `constructor` is not one. */
+const DECODERS = new Map<string, Decoder>([
+  ['gzip', () => zlib.createGunzip()],
+  ['x-gzip', () => zlib.createGunzip()],
+  ['deflate', () => zlib.createInflate()],
+  ['br', () => zlib.createBrotliDecompress()],
+]);
 
 /**
  * A decompressed view of the payload that counts the compressed bytes as `receivedEncodedLength`
  * (Fastify compares that with Content-Length and limits the decompressed bytes to the body limit), and
  * turns a decoder's failure into a 400 MALFORMED_BODY instead of an unexpected error.
  */
-export function decompressed(payload: Readable, encoding: string): Readable & { receivedEncodedLength: number } {
-  const decoder = DECODERS[encoding]();
+export function decompressed(payload: Readable, decoder: Transform): Readable & { receivedEncodedLength: number } {
   const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
   out.receivedEncodedLength = 0;
   payload.on('data', (chunk: Buffer) => {
@@ -57,10 +56,9 @@ export function installBodyParsing(fastify: FastifyInstance, bodyLimit: number):
     const raw = req.headers['content-encoding'];
     const encoding = String(raw ?? 'identity').trim().toLowerCase();
     if (encoding === 'identity' || encoding === '') return payload;
-    if (!DECODERS[encoding]) {
-      throw new DomainError('unsupported_media', 'UNSUPPORTED_MEDIA_TYPE', 'the Content-Encoding is not supported; send gzip, deflate, br or none');
-    }
-    return decompressed(payload, encoding);
+    const decoder = DECODERS.get(encoding);
+    if (!decoder) throw new DomainError('unsupported_media', 'UNSUPPORTED_MEDIA_TYPE', 'the Content-Encoding is not supported; send gzip, deflate, br or none');
+    return decompressed(payload, decoder());
   });
 
   const secureParse = fastify.getDefaultJsonParser('remove', 'remove');

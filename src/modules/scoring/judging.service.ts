@@ -1,13 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { paddedToPowerOfTwo, powerOfTwoChunks } from '../../database/statement-shapes';
 import { EntityManager, In } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { AuthUser, hasRole } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { isUniqueViolation } from '../../common/errors/unique-violation';
 import { Db } from '../../database/db.service';
+import { chunked, paddedToPowerOfTwo, powerOfTwoChunks } from '../../database/statement-shapes';
 import { AuditService } from '../audit/audit.service';
 import { Competition } from '../competitions/competition.entity';
 import { CompetitionRole, CompetitionsService } from '../competitions/competitions.service';
@@ -385,7 +385,7 @@ export class JudgingService implements OnModuleInit {
     for (const [id, x] of byCompetition) reopened.set(id, await this.reopenedEntries(m, x.c));
     const criteriaOf = new Map([...byCompetition].map(([id, x]) => [id, new Map((x.c.scoring?.sections ?? []).flatMap((s) => s.criteria.map((k) => [k.key, k] as const)))]));
 
-    // Receipts by "<judge>|<clientId>", and the current marks of every entry named.
+    // Receipts by "<judge>|<clientId>".
     const receipts = new Map<string, { enrolmentId: string; criterionKey: string; value: number }>();
     // Each (judge, clientId) a lookup in the receipts' primary key: not every judge × every clientId of the group.
     const receiptKeys = new Map<string, [string, string]>();
@@ -748,12 +748,6 @@ function inChangeOrder(rows: ScoreRevision[]): ScoreRevision[] {
 const scoreKey = (enrolmentId: string, criterion: string, judgeId: string) => `${enrolmentId}|${criterion}|${judgeId}`;
 
 /** Rows per multi-row insert: well inside SQLite's and PostgreSQL's bound-parameter limits. */
-function chunked<T>(rows: T[], size = 200): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
-}
-
 /**
  * Two PostgreSQL transactions can both find a key absent and both insert it (a clientId reused by two
  * batches in flight at once); the unique key refuses the later one, which then runs again and sees

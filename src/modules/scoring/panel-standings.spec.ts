@@ -3,7 +3,15 @@ import type { EntityManager } from 'typeorm';
 import type { Competition } from '../competitions/competition.entity';
 import type { LiveEventsService } from '../queue/live-events.service';
 import type { JudgeAssignment } from './judge-assignment.entity';
-import { MarkRow, Panel, PanelService } from './panel.service';
+import { Panel, PanelService } from './panel.service';
+
+/** A mark as the reference computation below takes it. */
+interface MarkRow {
+  enrolmentId: string;
+  criterionKey: string;
+  judgeUserId: string;
+  value: number;
+}
 
 /**
  * PanelService.standings (marks packed per entry by SQL, decoded in JS) against the same marks filtered

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { placeholdersFor } from '../../database/raw-values';
-import { paddedToPowerOfTwo, powerOfTwoAtLeast, powerOfTwoChunks } from '../../database/statement-shapes';
+import { chunked, paddedToPowerOfTwo, powerOfTwoAtLeast, powerOfTwoChunks } from '../../database/statement-shapes';
 import { Competition } from '../competitions/competition.entity';
 import { Enrolment } from '../enrolment/enrolment.entity';
 import { User } from '../identity/user.entity';
@@ -26,19 +26,6 @@ export interface EntryFacts {
   employer: { id: string; path: string };
 }
 
-/** A mark as recompute reads it. */
-export interface MarkRow {
-  enrolmentId: string;
-  criterionKey: string;
-  judgeUserId: string;
-  value: number;
-}
-
-/** What a caller already holds for recompute, read under the entry locks in its own transaction. */
-export interface KnownFacts {
-  /** Worker and employer of (at least) the entries to recompute. */
-  facts: Map<string, EntryFacts>;
-}
 
 /**
  * Raw SQL with bound parameters, written with `?` placeholders (PostgreSQL gets `$1`, `$2`…).
@@ -174,20 +161,18 @@ export class PanelService {
 
   /**
    * Recomputes and stores the standing of the given entries from their marks and penalties (inside the
-   * caller's transaction), the marks read packed (see `standings`). `known`: the entries are locked
-   * already (lockEntries) and the caller read their recusal facts under that lock: not read again.
+   * caller's transaction, the entries locked first), the marks read packed (see `standings`).
    */
-  async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[], known?: KnownFacts): Promise<void> {
+  async recompute(m: EntityManager, competition: Competition, enrolmentIds: string[]): Promise<void> {
     if (enrolmentIds.length === 0 || !competition.scoring) return;
     // SQLite caps the number of bound parameters per statement: large sets go in chunks.
     if (enrolmentIds.length > RECOMPUTE_CHUNK) {
       const sorted = [...enrolmentIds].sort();
-      for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK), known);
+      for (let i = 0; i < sorted.length; i += RECOMPUTE_CHUNK) await this.recompute(m, competition, sorted.slice(i, i + RECOMPUTE_CHUNK));
       return;
     }
-    // With `known`, the caller locked the entries already.
-    if (!known) await this.lockEntries(m, enrolmentIds);
-    await this.storeStandings(m, await this.standings(m, competition, enrolmentIds, known?.facts));
+    await this.lockEntries(m, enrolmentIds);
+    await this.storeStandings(m, await this.standings(m, competition, enrolmentIds));
   }
 
   /**
@@ -212,11 +197,11 @@ export class PanelService {
    * and the panel, or -1 for a judge not on the panel or a criterion not in the scheme (it does not
    * count). Exact for every 32-bit value (the column is an INTEGER; marks are checked against maxScore).
    */
-  async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[], knownFacts?: Map<string, EntryFacts>): Promise<StandingRow[]> {
+  async standings(m: EntityManager, competition: Competition, enrolmentIds?: string[]): Promise<StandingRow[]> {
     if (!competition.scoring) return [];
     const pg = m.connection.options.type === 'postgres';
     const panel = await this.panel(m, competition.id);
-    const facts = enrolmentIds ? (knownFacts ?? (await this.entryFacts(m, enrolmentIds))) : await this.competitionFacts(m, competition.id);
+    const facts = enrolmentIds ? await this.entryFacts(m, enrolmentIds) : await this.competitionFacts(m, competition.id);
     const judges = [...panel.assignments.keys()];
     const keys = competition.scoring.sections.flatMap((s) => s.criteria.map((c) => c.key));
     const nj = judges.length;
@@ -298,7 +283,7 @@ export class PanelService {
     const ids = [...changed.keys()];
     const criteria = scheme.sections.flatMap((s) => s.criteria);
     const stored = new Map<string, Record<string, number | null>>();
-    for (const chunk of chunkedBy(ids, 256)) {
+    for (const chunk of chunked(ids, 256)) {
       const list = paddedToPowerOfTwo(chunk);
       const rows = await sql<{ enrolment_id: string; criteria: string | Record<string, number | null> | null }>(
         m,
@@ -312,14 +297,14 @@ export class PanelService {
     const pairs: Array<[string, string]> = [];
     for (const id of ids) {
       const kept = stored.get(id);
-      const read = kept && criteria.every((c) => c.key in kept) ? changed.get(id)! : new Set(criteria.map((c) => c.key));
+      const read = kept && criteria.every((c) => Object.hasOwn(kept, c.key)) ? changed.get(id)! : new Set(criteria.map((c) => c.key));
       toRead.set(id, read);
       for (const k of read) pairs.push([id, k]);
     }
     const panel = await this.panel(m, competition.id);
     const marksOf = new Map<string, Map<string, number[]>>();
     // Each (entry, criterion) a range of the scores' index that starts with both.
-    for (const chunk of chunkedBy(pairs, 256).map(paddedToPowerOfTwo)) {
+    for (const chunk of chunked(pairs, 256).map(paddedToPowerOfTwo)) {
       const rows = await sql<{ enrolment_id: string; criterion_key: string; judge_user_id: string; value: number | string }>(
         m,
         `SELECT enrolment_id, criterion_key, judge_user_id, value FROM scores WHERE ${chunk.map(() => '(enrolment_id = ? AND criterion_key = ?)').join(' OR ')}`,
@@ -341,7 +326,7 @@ export class PanelService {
       let byCriterion = marksOf.get(id);
       if (!byCriterion) marksOf.set(id, (byCriterion = new Map()));
       for (const c of criteria) {
-        const score = read.has(c.key) ? undefined : kept?.[c.key];
+        const score = read.has(c.key) || !kept ? undefined : kept[c.key];
         if (score !== undefined && score !== null) byCriterion.set(c.key, new Array<number>(Math.max(c.judgesRequired, minimumMarks(c.aggregation))).fill(score));
       }
     }
@@ -392,10 +377,4 @@ export class PanelService {
       );
     }
   }
-}
-
-function chunkedBy<T>(rows: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
 }
