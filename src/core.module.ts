@@ -68,7 +68,9 @@ export class CoreModule {
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
                 err: stdSerializers.err,
               },
-              autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+              // Health probes are not logged. The path as the client sent it: under Fastify the middleware
+              // runs through @fastify/middie, which may rewrite req.url for the route it mounts on.
+              autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => String(req.originalUrl ?? req.url).split('?')[0] === '/health' },
             },
             opts.logStream ?? process.stdout,
           ],

@@ -40,6 +40,17 @@ describe('unexpected errors', () => {
     expect(logged?.err?.message).toContain('secret internals');
   });
 
+  it('logs each request with its id and path, but not the health probes', async () => {
+    const before = lines.length;
+    await t.http().get('/health').expect(200);
+    await t.http().get('/health?probe=1').expect(200);
+    await t.http().get('/api/nothing-here').set('x-request-id', 'req-logged-404');
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = lines.slice(before).map((l) => JSON.parse(l) as { req?: { id?: string; path?: string } });
+    expect(logged.filter((l) => l.req?.path === '/health')).toEqual([]);
+    expect(logged.find((l) => l.req?.path === '/api/nothing-here')?.req?.id).toBe('req-logged-404');
+  });
+
   it('answers an unknown route with 404 in the error shape', async () => {
     const res = await t.http().get('/api/nothing-here');
     expect(res.status).toBe(404);
