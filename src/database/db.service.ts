@@ -29,7 +29,7 @@ const CHECKPOINT_INTERVAL_MS = 25;
 export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lock: SerialLock;
   /** SQLite: WAL checkpoints in a worker thread (see sqlite-checkpointer.ts). */
-  readonly checkpointer?: SqliteCheckpointer;
+  private readonly checkpointer?: SqliteCheckpointer;
   private readonly tx = new AsyncLocalStorage<EntityManager>();
   readonly kind: 'sqlite' | 'postgres';
 

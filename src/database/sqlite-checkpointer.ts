@@ -14,7 +14,8 @@ import { Worker } from 'node:worker_threads';
 export class SqliteCheckpointer {
   private worker?: Worker;
   private exited?: Promise<void>;
-  private stats = { runs: 0, walFrames: 0, checkpointedFrames: 0, busy: 0, errors: 0 };
+  /** Counters the thread updates in place (no message per run wakes this thread): see STATS. */
+  private readonly stats = new Int32Array(new SharedArrayBuffer(STATS.length * 4));
 
   constructor(
     private readonly file: string,
@@ -23,9 +24,8 @@ export class SqliteCheckpointer {
 
   start(): void {
     if (this.worker) return;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, intervalMs: this.intervalMs, driver: require.resolve('better-sqlite3') } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, intervalMs: this.intervalMs, driver: require.resolve('better-sqlite3'), stats: this.stats } });
     worker.unref();
-    worker.on('message', (s: SqliteCheckpointer['stats']) => (this.stats = s));
     // A failing checkpointer must not take the process down: the writers' automatic checkpoint remains.
     worker.on('error', () => undefined);
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -33,8 +33,8 @@ export class SqliteCheckpointer {
   }
 
   /** Runs so far, the WAL's frames and how many of them were copied back at the last run, runs that found another checkpoint running, failed runs. */
-  get counts(): Readonly<SqliteCheckpointer['stats']> {
-    return this.stats;
+  get counts(): Readonly<Record<(typeof STATS)[number], number>> {
+    return Object.fromEntries(STATS.map((k, i) => [k, Atomics.load(this.stats, i)])) as Record<(typeof STATS)[number], number>;
   }
 
   /** Stops the thread after its current checkpoint and closes its connection. */
@@ -47,24 +47,27 @@ export class SqliteCheckpointer {
   }
 }
 
+/** The counters' order in the shared array. */
+const STATS = ['runs', 'walFrames', 'checkpointedFrames', 'busy', 'errors'] as const;
+
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const stats = { runs: 0, walFrames: 0, checkpointedFrames: 0, busy: 0, errors: 0 };
+const [RUNS, WAL_FRAMES, CHECKPOINTED_FRAMES, BUSY, ERRORS] = [0, 1, 2, 3, 4];
+const stats = workerData.stats;
 const timer = setInterval(() => {
-  stats.runs++;
+  Atomics.add(stats, RUNS, 1);
   try {
     // busy: 1 when another checkpoint is running; log: frames in the WAL; checkpointed: of those, copied back.
     const r = checkpoint.get();
-    if (r.busy) stats.busy++;
-    stats.walFrames = r.log;
-    stats.checkpointedFrames = r.checkpointed;
+    if (r.busy) Atomics.add(stats, BUSY, 1);
+    Atomics.store(stats, WAL_FRAMES, r.log);
+    Atomics.store(stats, CHECKPOINTED_FRAMES, r.checkpointed);
   } catch (e) {
-    stats.errors++;
+    Atomics.add(stats, ERRORS, 1);
   }
-  parentPort.postMessage(stats);
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;

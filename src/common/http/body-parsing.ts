@@ -5,7 +5,7 @@ import { DomainError } from '../errors/domain-error';
 
 /** The request bodies the API accepts: JSON in UTF-8, optionally gzip/deflate/br-compressed, up to the body limit. */
 
-export const MALFORMED_JSON_MESSAGE = 'request body is not valid JSON';
+const MALFORMED_JSON_MESSAGE = 'request body is not valid JSON';
 
 type Decoder = () => Transform;
 
@@ -22,7 +22,7 @@ const DECODERS = new Map<string, Decoder>([
  * (Fastify compares that with Content-Length and limits the decompressed bytes to the body limit), and
  * turns a decoder's failure into a 400 MALFORMED_BODY instead of an unexpected error.
  */
-export function decompressed(payload: Readable, decoder: Transform): Readable & { receivedEncodedLength: number } {
+function decompressed(payload: Readable, decoder: Transform): Readable & { receivedEncodedLength: number } {
   const out = new PassThrough() as PassThrough & { receivedEncodedLength: number };
   out.receivedEncodedLength = 0;
   payload.on('data', (chunk: Buffer) => {

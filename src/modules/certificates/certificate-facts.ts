@@ -89,11 +89,11 @@ export const JOB_SQL = `SELECT ${certificateColumns('c.')}, ${FACTS_COLUMNS}
 
 /**
  * A render job's claim and read in one statement (SQLite): the certificate becomes `rendering` (attempts + 1) only
- * while its status is one of `claimable`, and the changed row comes back with the facts as one JSON object (SQLite's
+ * while its status is one of `claimableList` (quoted, comma-separated), and the changed row comes back with the facts as one JSON object (SQLite's
  * RETURNING may not name other tables, a subquery may). Parameters: updated_at, id. No row: not claimable, or gone.
  */
-export const claimWithFactsSqlite = (claimable: readonly string[]) => `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ?
- WHERE id = ? AND status IN (${claimable.map((s) => `'${s}'`).join(', ')})
+export const claimWithFactsSqlite = (claimableList: string) => `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ?
+ WHERE id = ? AND status IN (${claimableList})
  RETURNING ${certificateColumns('')},
        (SELECT ${FACTS_JSON}
           FROM awards a

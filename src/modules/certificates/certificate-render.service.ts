@@ -40,7 +40,7 @@ const CLAIMABLE_LIST = CLAIMABLE.map((s) => `'${s}'`).join(', ');
 /** The claim: only while still queued or rendering (a revocation or a retry in between wins); a row back when claimed. */
 const CLAIM_SQL = `UPDATE certificates SET status = 'rendering', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE_LIST}) RETURNING id`;
 /** SQLite: the claim and the job's read in one statement. */
-const CLAIM_WITH_FACTS_SQL = claimWithFactsSqlite(CLAIMABLE);
+const CLAIM_WITH_FACTS_SQL = claimWithFactsSqlite(CLAIMABLE_LIST);
 /** A certificate that cannot be rendered (its award, worker or competition is gone) fails with the reason, unless it moved on. */
 const GIVE_UP_SQL = `UPDATE certificates SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status IN (${CLAIMABLE_LIST})`;
 const GONE = 'the award, worker or competition of the certificate is gone';
