@@ -11,7 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { requestIdOf } from './common/http/request-id';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
-import { Db } from './database/db.service';
+import { CHECKPOINT_THREAD, Db } from './database/db.service';
 import { Migrator } from './database/migrator';
 import { PERSONAL_DATA_CIPHER } from './modules/identity/workers.service';
 import { LiveEventsService } from './modules/queue/live-events.service';
@@ -41,6 +41,13 @@ export interface CoreOptions {
    * rows only competed for SQLite's write lock with the jobs they render.
    */
   dispatchOutbox?: boolean;
+  /**
+   * SQLite: run WAL checkpoints in a thread of this process (default true). AppModule turns it off in
+   * worker-only processes: one checkpointer (the API's) keeps the WAL short for every process, while a
+   * checkpointer per worker process cost the workers a fifth more CPU per certificate (the same WAL copied
+   * and synced three times over, fsyncs and lock traffic on the shared WAL index; measured in s6).
+   */
+  checkpointThread?: boolean;
 }
 
 /** What every process needs: configuration, logging, the database, the queue producer and the outbox. */
@@ -82,6 +89,7 @@ export class CoreModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: PERSONAL_DATA_CIPHER, useFactory: () => new PersonalDataCipher(config.dataKey) },
         Db,
+        { provide: CHECKPOINT_THREAD, useValue: opts.checkpointThread ?? true },
         Migrator,
         TokenService,
         QueueService,

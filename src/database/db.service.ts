@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -21,6 +21,13 @@ const WRITER_AUTOCHECKPOINT_PAGES = 10_000;
 const CHECKPOINT_INTERVAL_MS = 25;
 
 /**
+ * Whether this process runs the checkpointer thread (SQLite). Off in worker-only processes: the API's thread
+ * checkpoints for all, and a worker process without it checkpoints by itself only past SQLite's default
+ * 1,000 WAL pages (when no API process runs).
+ */
+export const CHECKPOINT_THREAD = Symbol('CHECKPOINT_THREAD');
+
+/**
  * The one way to reach the database. On SQLite it serializes every access through a SerialLock
  * (see serial-lock.ts for why); on PostgreSQL the lock is a no-op and every transaction gets its own
  * pooled connection. Rule: never await Redis or the network inside run()/transaction().
@@ -36,10 +43,11 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(CHECKPOINT_THREAD) checkpointThread: boolean = true,
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
-    if (this.kind === 'sqlite') this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, CHECKPOINT_INTERVAL_MS);
+    if (this.kind === 'sqlite' && checkpointThread) this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, CHECKPOINT_INTERVAL_MS);
   }
 
   /** After the migrations (module init): the file exists. */

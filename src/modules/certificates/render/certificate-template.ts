@@ -60,14 +60,25 @@ export function parseLayout(text: string, source = 'template'): LayoutLine[] {
   return lines;
 }
 
+/** The templates directory of this process, looked up once (it walked up the tree with a stat per level for every PDF). */
+let defaultRoot: string | undefined;
+/** The template chosen for (root, award type): one file lookup per award type and process, not per PDF. */
+const chosen = new Map<string, CompiledTemplate>();
+
 /** The template for an award type, compiled once per process (strict: a misspelt field is an error, not a blank). */
-export function templateFor(awardType: string, root = templatesRoot()): CompiledTemplate {
+export function templateFor(awardType: string, root = (defaultRoot ??= templatesRoot())): CompiledTemplate {
+  const key = `${root}\0${awardType}`;
+  const known = chosen.get(key);
+  if (known) return known;
   const dir = path.join(root, 'certificates');
   const safe = /^[a-z0-9_]+$/.test(awardType) ? awardType : 'default';
   const file = fs.existsSync(path.join(dir, `${safe}.hbs`)) ? `${safe}.hbs` : 'default.hbs';
   const full = path.join(dir, file);
   const hit = compiled.get(full);
-  if (hit) return hit;
+  if (hit) {
+    chosen.set(key, hit);
+    return hit;
+  }
   const source = fs.readFileSync(full, 'utf8');
   const fn = hbs.compile(source, { strict: true });
   const t: CompiledTemplate = {
@@ -75,5 +86,6 @@ export function templateFor(awardType: string, root = templatesRoot()): Compiled
     render: (view) => parseLayout(fn(flatten(view)), file),
   };
   compiled.set(full, t);
+  chosen.set(key, t);
   return t;
 }

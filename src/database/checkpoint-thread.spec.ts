@@ -1,0 +1,62 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../app.module';
+import type { AppConfig } from '../config/app-config';
+import { loadConfig } from '../config/load-config';
+import { CHECKPOINT_THREAD, Db } from './db.service';
+
+/** Which processes run the SQLite checkpointer thread: API processes do, worker-only processes leave it to them. */
+describe('the checkpointer thread per process shape', () => {
+  let dir: string;
+  let file: string;
+  let ds: DataSource;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-thread-'));
+    file = path.join(dir, 'db.sqlite');
+    ds = await new DataSource({ type: 'better-sqlite3', database: file, prepareDatabase: (h: { pragma(s: string): unknown }) => h.pragma('journal_mode = WAL') }).initialize();
+  });
+  afterEach(async () => {
+    await ds.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const config = () => ({ database: { kind: 'sqlite', sqlitePath: file } }) as AppConfig;
+  const autocheckpoint = async () => ((await ds.query('PRAGMA wal_autocheckpoint')) as { wal_autocheckpoint: number }[])[0].wal_autocheckpoint;
+  const running = (db: Db) => (db as unknown as { checkpointer?: unknown }).checkpointer !== undefined;
+
+  it('with the thread: started at bootstrap, the writer checkpointing by itself only as a far safety net', async () => {
+    const db = new Db(ds, config(), true);
+    db.onApplicationBootstrap();
+    try {
+      expect(running(db)).toBe(true);
+      expect(await autocheckpoint()).toBe(10_000);
+    } finally {
+      await db.onApplicationShutdown();
+    }
+  });
+
+  it('without it: no thread, and SQLite keeps its own checkpoint past 1,000 WAL pages', async () => {
+    const db = new Db(ds, config(), false);
+    db.onApplicationBootstrap();
+    expect(running(db)).toBe(false);
+    expect(await autocheckpoint()).toBe(1000);
+    await db.onApplicationShutdown();
+  });
+
+  /** The value AppModule gives the Db of each process shape, read off the module it builds. */
+  const threadOf = (api: boolean, workers: boolean) => {
+    const app = AppModule.forRoot(loadConfig({ NODE_ENV: 'test', VAR_DIR: dir }), { api, workers });
+    const core = (app.imports ?? []).find((m) => (m as DynamicModule).providers?.some((p) => (p as { provide?: unknown }).provide === CHECKPOINT_THREAD)) as DynamicModule;
+    return ((core.providers ?? []) as Provider[]).map((p) => p as { provide?: unknown; useValue?: unknown }).find((p) => p.provide === CHECKPOINT_THREAD)?.useValue;
+  };
+
+  it('runs in API processes (alone or with workers) and not in worker-only processes', () => {
+    expect(threadOf(true, false)).toBe(true);
+    expect(threadOf(true, true)).toBe(true);
+    expect(threadOf(false, true)).toBe(false);
+  });
+});
