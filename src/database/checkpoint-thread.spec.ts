@@ -17,7 +17,7 @@ describe('the checkpointer thread per process shape', () => {
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-thread-'));
     file = path.join(dir, 'db.sqlite');
-    ds = await new DataSource({ type: 'better-sqlite3', database: file, prepareDatabase: (h: { pragma(s: string): unknown }) => h.pragma('journal_mode = WAL') }).initialize();
+    ds = await new DataSource({ type: 'better-sqlite3', database: file, prepareDatabase: (h: { pragma(s: string): unknown }) => void h.pragma('journal_mode = WAL') }).initialize();
   });
   afterEach(async () => {
     await ds.destroy();
