@@ -144,7 +144,6 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
     return s.reader ? { rows: s.all(...params), changes: 0 } : { rows: [], changes: s.run(...params).changes };
   }
 
-
   private async statement(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[]; changes: number }> {
     const current = this.tx.getStore();
     if (this.kind === 'postgres') {
