@@ -110,40 +110,6 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
 
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  /**
-   * Several plain statements (`?` placeholders, as rows()) in one write transaction, all or nothing; each one's rows
-   * and changed-row count, in order. On SQLite one synchronous better-sqlite3 transaction begun IMMEDIATE (the write
-   * lock first, waiting out the busy timeout) under the serial lock: one lock, one WAL append and one commit for all.
-   * Inside a current transaction, they join it. On PostgreSQL a transaction of the pool.
-   */
-  async group(statements: readonly { sql: string; params: readonly unknown[] }[]): Promise<{ rows: unknown[]; changes: number }[]> {
-    if (this.kind === 'postgres' || this.tx.getStore()) {
-      return this.transaction(async () => {
-        const out: { rows: unknown[]; changes: number }[] = [];
-        for (const s of statements) out.push(await this.statement(s.sql, s.params));
-        return out;
-      });
-    }
-    return this.lock.run(async () => {
-      const all = this.sqliteHandle().transaction(() => statements.map((s) => this.once(this.prepared(s.sql), s.params)));
-      return all.immediate();
-    });
-  }
-
-  private prepared(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
-      stmt = this.sqliteHandle().prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
-  }
-
-  private once(s: BetterSqlite3.Statement, params: readonly unknown[]): { rows: unknown[]; changes: number } {
-    return s.reader ? { rows: s.all(...params), changes: 0 } : { rows: [], changes: s.run(...params).changes };
-  }
-
   private async statement(sql: string, params: readonly unknown[]): Promise<{ rows: unknown[]; changes: number }> {
     const current = this.tx.getStore();
     if (this.kind === 'postgres') {
@@ -157,12 +123,19 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
       }
     }
     const run = async () => {
-      const stmt = this.prepared(sql);
+      const handle = this.sqliteHandle();
+      let stmt = this.statements.get(sql);
+      if (!stmt) {
+        if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
+        stmt = handle.prepare(sql);
+        this.statements.set(sql, stmt);
+      }
+      const once = (s: BetterSqlite3.Statement) => (s.reader ? { rows: s.all(...params), changes: 0 } : { rows: [], changes: s.run(...params).changes });
       // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting.
-      if (current) return this.once(stmt, params);
+      if (current) return once(stmt);
       for (let attempt = 0; ; attempt++) {
         try {
-          return this.once(stmt, params);
+          return once(stmt);
         } catch (e) {
           // SQLITE_BUSY despite the busy timeout (seen now and then with several processes on one WAL file): an
           // autocommit statement refused so changed nothing, and is tried again. Anything else is its own error.

@@ -3,7 +3,6 @@ import { UnrecoverableError } from 'bullmq';
 import QRCode from 'qrcode';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
-import { StatementGroup } from '../../database/statement-group';
 import { FILE_STORE, FileStore } from '../files/file-store';
 import { Certificate, CertificateStatus } from './certificate.entity';
 import { claimWithFactsSqlite, JOB_SQL, jobOf, JobRow, RenderCertificate } from './certificate-facts';
@@ -70,11 +69,6 @@ export class CertificateRenderService {
   private readonly logger = new Logger(CertificateRenderService.name);
   /** Fonts are parsed once per process, on first use. */
   readonly fonts: FontChain;
-  /**
-   * The jobs' claims and ready states (SQLite): those of the jobs of this process that arrive in the same turn of
-   * the event loop are written in one transaction (one write lock and commit instead of one per statement).
-   */
-  private readonly writes: StatementGroup;
 
   constructor(
     private readonly db: Db,
@@ -83,7 +77,6 @@ export class CertificateRenderService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.fonts = new FontChain(defaultFontSpecs(config.certificates.fonts));
-    this.writes = new StatementGroup(db);
   }
 
   /** A timestamp as TypeORM writes the certificate's date columns on this database. */
@@ -103,7 +96,7 @@ export class CertificateRenderService {
     const ds = this.db.dataSource;
     let job: { c: RenderCertificate; facts?: CertificateFacts } | undefined;
     if (this.db.kind === 'sqlite') {
-      const [row] = await this.writes.rows<JobRow & { facts: string | null }>(CLAIM_WITH_FACTS_SQL, [this.timestamp(new Date()), certificateId]);
+      const [row] = await this.db.rows<JobRow & { facts: string | null }>(CLAIM_WITH_FACTS_SQL, [this.timestamp(new Date()), certificateId]);
       if (!row) return { skip: await this.whyNotClaimed(certificateId) };
       job = jobOf(ds, { ...row, ...(row.facts ? (JSON.parse(row.facts) as Partial<JobRow>) : {}) }, base);
     } else {
@@ -165,7 +158,7 @@ export class CertificateRenderService {
       const stored = await this.files.put(certificateFileKey(c.serial), out.pdf);
       const now = new Date();
       const at = this.timestamp(now);
-      const changed = await this.writes.exec(READY_SQL, [stored.key, stored.sha256, out.payload, out.signature, this.signer.info.kid, out.templateVersion, at, at, c.id]);
+      const changed = await this.db.exec(READY_SQL, [stored.key, stored.sha256, out.payload, out.signature, this.signer.info.kid, out.templateVersion, at, at, c.id]);
       // Revoked (or retried by an organizer) while rendering: that change stands.
       if (changed === 0) return { certificateId, status: 'skipped', reason: await this.whyNotClaimed(c.id) };
       progress({ stage: 'ready', percent: 100, serial: c.serial });

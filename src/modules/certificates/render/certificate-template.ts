@@ -34,7 +34,6 @@ export function templatesRoot(from = __dirname): string {
 }
 
 const hbs = Handlebars.create();
-const compiled = new Map<string, CompiledTemplate>();
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#x27;': "'", '&#x60;': '`', '&#x3D;': '=' };
 const decode = (s: string) => s.replace(/&(amp|lt|gt|quot|#x27|#x60|#x3D);/g, (e) => ENTITIES[e]);
@@ -62,7 +61,7 @@ export function parseLayout(text: string, source = 'template'): LayoutLine[] {
 
 /** The templates directory of this process, looked up once (it walked up the tree with a stat per level for every PDF). */
 let defaultRoot: string | undefined;
-/** The template chosen for (root, award type): one file lookup per award type and process, not per PDF. */
+/** The template of each (root, award type): looked up and compiled once per process, not per PDF. */
 const chosen = new Map<string, CompiledTemplate>();
 
 /** The template for an award type, compiled once per process (strict: a misspelt field is an error, not a blank). */
@@ -74,18 +73,12 @@ export function templateFor(awardType: string, root = (defaultRoot ??= templates
   const safe = /^[a-z0-9_]+$/.test(awardType) ? awardType : 'default';
   const file = fs.existsSync(path.join(dir, `${safe}.hbs`)) ? `${safe}.hbs` : 'default.hbs';
   const full = path.join(dir, file);
-  const hit = compiled.get(full);
-  if (hit) {
-    chosen.set(key, hit);
-    return hit;
-  }
   const source = fs.readFileSync(full, 'utf8');
   const fn = hbs.compile(source, { strict: true });
   const t: CompiledTemplate = {
     version: `${file}@${createHash('sha256').update(source).digest('hex').slice(0, 12)}`,
     render: (view) => parseLayout(fn(flatten(view)), file),
   };
-  compiled.set(full, t);
   chosen.set(key, t);
   return t;
 }
