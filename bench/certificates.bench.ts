@@ -701,9 +701,12 @@ export async function certificatesBench(): Promise<void> {
     out(`worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}; API during the pipeline: ${mib(p.apiMem)}`);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
-    const mem = await server.stop();
+    const mem = await server.stop({ keepData: Boolean(process.env.BENCH_KEEP) });
+    if (process.env.BENCH_KEEP) out(`server directory (BENCH_KEEP=1, kept): ${server.dir}`);
     if (mem) out(`API peak RSS over the whole run (VmHWM, setup included): ${mib(mem)}`);
-    fs.rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1: the run's directory (SQLite file, PDFs) stays, for a look afterwards.
+    if (process.env.BENCH_KEEP) out(`run directory (BENCH_KEEP=1, kept): ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
     if (profileDir) out(`CPU profiles (BENCH_PROFILE=1, kept): ${profileDir}`);
   }
 }

@@ -102,3 +102,69 @@ describe('Db.rows and Db.exec (SQLite)', () => {
     expect(await db.rows('SELECT COUNT(*) AS c FROM stmt_things')).toEqual([{ c: 2 }]);
   });
 });
+
+/** With the connection's busy timeout set (5 s, as in production): waiting for another process's write lock. */
+describe('Db.rows and Db.exec (SQLite) while another process holds the write lock', () => {
+  let dir: string;
+  let file: string;
+  let ds: DataSource;
+  let db: Db;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'db-stmt-busy-'));
+    file = path.join(dir, 'db.sqlite');
+    ds = await new DataSource({
+      type: 'better-sqlite3',
+      database: file,
+      entities: [Thing],
+      synchronize: true,
+      prepareDatabase: (h: { pragma(s: string): unknown }) => {
+        h.pragma('journal_mode = WAL');
+        h.pragma('busy_timeout = 5000');
+      },
+    }).initialize();
+    db = new Db(ds, { database: { kind: 'sqlite' } } as AppConfig);
+    await ds.manager.insert(Thing, [{ id: 'a', n: 1 }]);
+  });
+  afterEach(async () => {
+    await ds.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits without blocking the event loop (timers keep firing), then changes the row once', async () => {
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 60);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 2);
+    try {
+      const changed = db.exec('UPDATE stmt_things SET n = n + 1 WHERE id = ?', ['a']);
+      // SQLite's own busy handler would sleep the whole process until the lock is free: no tick in between.
+      expect(await changed).toBe(1);
+      expect(ticks).toBeGreaterThanOrEqual(5);
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
+    expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 2 }]);
+  });
+
+  it('gives up with SQLITE_BUSY after the connection’s busy timeout, and leaves that timeout as it was', async () => {
+    const handle = (ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+    handle.pragma('busy_timeout = 150');
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const t0 = Date.now();
+    try {
+      await expect(db.exec('UPDATE stmt_things SET n = n + 1 WHERE id = ?', ['a'])).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_BUSY/) });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    expect(handle.pragma('busy_timeout', { simple: true })).toBe(150);
+    expect(await db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 1 }]);
+  });
+});

@@ -10,8 +10,14 @@ import { SqliteCheckpointer } from './sqlite-checkpointer';
 
 /** Prepared statements kept per SQL text by rows()/exec() on SQLite; the texts are constants, so this is a bound, not a working set. */
 const STATEMENT_CACHE = 200;
-/** A statement refused with SQLITE_BUSY outside a transaction changed nothing: it is tried this many times more. */
-const BUSY_RETRIES = 3;
+/**
+ * A plain statement (rows/exec) refused with SQLITE_BUSY outside a transaction changed nothing, and is tried again
+ * after these pauses (ms; 0: the next event-loop turn), the last one repeated until the connection's busy timeout
+ * has passed, and at least once for each. The waiting is done here, not in SQLite's busy handler, which sleeps the
+ * whole process (1, 2, 5 … ms, while the other process holds the write lock for a tenth of that): the other jobs
+ * of the process go on meanwhile.
+ */
+const BUSY_PAUSES_MS = [0, 1, 2, 5, 10, 20, 50];
 /** With the checkpointer thread running, a writer checkpoints by itself only past this many WAL pages (40 MiB), as a safety net. */
 const WRITER_AUTOCHECKPOINT_PAGES = 10_000;
 /**
@@ -122,30 +128,56 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
         if (!current) await runner.release();
       }
     }
-    const run = async () => {
-      const handle = this.sqliteHandle();
-      let stmt = this.statements.get(sql);
-      if (!stmt) {
-        if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
-        stmt = handle.prepare(sql);
-        this.statements.set(sql, stmt);
+    const stmt = this.prepared(sql);
+    const once = () => (stmt.reader ? { rows: stmt.all(...params), changes: 0 } : { rows: [], changes: stmt.run(...params).changes });
+    // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting.
+    if (current) return once();
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.lock.run(async () => this.withoutBusyWait(once));
+      } catch (e) {
+        // Another process holds the write lock: an autocommit statement refused changed nothing, and is tried
+        // again. Anything else is its own error.
+        const code = (e as { code?: string }).code ?? '';
+        const waited = Date.now() - started;
+        if (!code.startsWith('SQLITE_BUSY') || (attempt >= BUSY_PAUSES_MS.length - 1 && waited >= this.busyTimeoutMs())) throw e;
       }
-      const once = (s: BetterSqlite3.Statement) => (s.reader ? { rows: s.all(...params), changes: 0 } : { rows: [], changes: s.run(...params).changes });
-      // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting.
-      if (current) return once(stmt);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return once(stmt);
-        } catch (e) {
-          // SQLITE_BUSY despite the busy timeout (seen now and then with several processes on one WAL file): an
-          // autocommit statement refused so changed nothing, and is tried again. Anything else is its own error.
-          const code = (e as { code?: string }).code ?? '';
-          if (!code.startsWith('SQLITE_BUSY') || attempt >= BUSY_RETRIES) throw e;
-        }
-        await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
-      }
-    };
-    return current ? run() : this.lock.run(run);
+      const pause = BUSY_PAUSES_MS[Math.min(attempt, BUSY_PAUSES_MS.length - 1)];
+      await new Promise((r) => (pause === 0 ? setImmediate(r) : setTimeout(r, pause)));
+    }
+  }
+
+  private prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
+      stmt = this.sqliteHandle().prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** SQLite: the connection's busy timeout (data-source-options), read once. */
+  private busyTimeout?: number;
+  private busyTimeoutMs(): number {
+    this.busyTimeout ??= Number(this.sqliteHandle().pragma('busy_timeout', { simple: true }));
+    return this.busyTimeout;
+  }
+
+  /**
+   * Runs `fn` (synchronous statements) with the connection's busy timeout at 0, so that a lock held by another
+   * process answers SQLITE_BUSY at once instead of sleeping in SQLite's busy handler; the timeout is restored after.
+   */
+  private withoutBusyWait<T>(fn: () => T): T {
+    const timeout = this.busyTimeoutMs();
+    if (timeout === 0) return fn();
+    this.prepared('PRAGMA busy_timeout = 0').get();
+    try {
+      return fn();
+    } finally {
+      this.prepared(`PRAGMA busy_timeout = ${timeout}`).get();
+    }
   }
 
   get lockQueue(): number {
