@@ -54,7 +54,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, { ...opts, dispatchOutbox: opts.dispatchOutbox ?? opts.api, checkpointThread: opts.checkpointThread ?? opts.api }),
+        CoreModule.forRoot(config, { ...opts, dispatchOutbox: opts.dispatchOutbox ?? opts.api, checkpointThread: opts.checkpointThread ?? opts.api, sqliteMmap: opts.sqliteMmap ?? opts.api }),
         AuditModule,
         FilesModule,
         OrganizationsModule,

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import type { AppConfig } from '../config/app-config';
 import { loadConfig } from '../config/load-config';
-import { CHECKPOINT_THREAD, Db } from './db.service';
+import { CHECKPOINT_THREAD, Db, SQLITE_MMAP } from './db.service';
 
 /** Which processes run the SQLite checkpointer thread: API processes do, worker-only processes leave it to them. */
 describe('the checkpointer thread per process shape', () => {
@@ -48,15 +48,31 @@ describe('the checkpointer thread per process shape', () => {
   });
 
   /** The value AppModule gives the Db of each process shape, read off the module it builds. */
-  const threadOf = (api: boolean, workers: boolean) => {
+  const providedOf = (token: symbol, api: boolean, workers: boolean) => {
     const app = AppModule.forRoot(loadConfig({ NODE_ENV: 'test', VAR_DIR: dir }), { api, workers });
-    const core = (app.imports ?? []).find((m) => (m as DynamicModule).providers?.some((p) => (p as { provide?: unknown }).provide === CHECKPOINT_THREAD)) as DynamicModule;
-    return ((core.providers ?? []) as Provider[]).map((p) => p as { provide?: unknown; useValue?: unknown }).find((p) => p.provide === CHECKPOINT_THREAD)?.useValue;
+    const core = (app.imports ?? []).find((m) => (m as DynamicModule).providers?.some((p) => (p as { provide?: unknown }).provide === token)) as DynamicModule;
+    return ((core.providers ?? []) as Provider[]).map((p) => p as { provide?: unknown; useValue?: unknown }).find((p) => p.provide === token)?.useValue;
   };
+  const threadOf = (api: boolean, workers: boolean) => providedOf(CHECKPOINT_THREAD, api, workers);
 
   it('runs in API processes (alone or with workers) and not in worker-only processes', () => {
     expect(threadOf(true, false)).toBe(true);
     expect(threadOf(true, true)).toBe(true);
     expect(threadOf(false, true)).toBe(false);
+  });
+
+  const mmapSize = async () => ((await ds.query('PRAGMA mmap_size')) as { mmap_size: number }[])[0].mmap_size;
+
+  it('memory-mapped reads stay on in API processes and are turned off in worker-only processes', async () => {
+    await ds.query('PRAGMA mmap_size = 268435456');
+    const api = new Db(ds, config(), false, true);
+    api.onApplicationBootstrap();
+    expect(await mmapSize()).toBe(268435456);
+    const worker = new Db(ds, config(), false, false);
+    worker.onApplicationBootstrap();
+    expect(await mmapSize()).toBe(0);
+    expect(providedOf(SQLITE_MMAP, true, false)).toBe(true);
+    expect(providedOf(SQLITE_MMAP, true, true)).toBe(true);
+    expect(providedOf(SQLITE_MMAP, false, true)).toBe(false);
   });
 });

@@ -33,6 +33,9 @@ const CHECKPOINT_INTERVAL_MS = 25;
  */
 export const CHECKPOINT_THREAD = Symbol('CHECKPOINT_THREAD');
 
+/** Whether this process keeps SQLite's memory-mapped reads (CoreOptions.sqliteMmap); off: `mmap_size = 0` at bootstrap. */
+export const SQLITE_MMAP = Symbol('SQLITE_MMAP');
+
 /**
  * The one way to reach the database. On SQLite it serializes every access through a SerialLock
  * (see serial-lock.ts for why); on PostgreSQL the lock is a no-op and every transaction gets its own
@@ -50,6 +53,7 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
     @InjectDataSource() readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
     @Optional() @Inject(CHECKPOINT_THREAD) checkpointThread: boolean = true,
+    @Optional() @Inject(SQLITE_MMAP) private readonly mmap: boolean = true,
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
@@ -58,6 +62,8 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /** After the migrations (module init): the file exists. */
   onApplicationBootstrap(): void {
+    if (this.kind !== 'sqlite') return;
+    if (!this.mmap) this.sqliteHandle().pragma('mmap_size = 0');
     if (!this.checkpointer) return;
     this.sqliteHandle().pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
     this.checkpointer.start();
