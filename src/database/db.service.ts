@@ -81,22 +81,26 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   run<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     const current = this.tx.getStore();
     if (current) return fn(current);
-    return this.lock.run(() => fn(this.dataSource.manager));
+    return this.lock.run(() => {
+      this.busyWait();
+      return fn(this.dataSource.manager);
+    });
   }
 
   /** A multi-row change: all or nothing. Nested calls join the outer transaction. */
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     const current = this.tx.getStore();
     if (current) return fn(current);
-    return this.lock.run(() =>
-      this.dataSource.transaction(async (m) => {
+    return this.lock.run(() => {
+      this.busyWait();
+      return this.dataSource.transaction(async (m) => {
         // SQLite starts transactions DEFERRED: one that reads first and then writes fails at once with
         // "database is locked" when another process (a worker on the same file) holds the write lock,
         // without waiting the busy timeout. Writing first takes the lock up front, waiting as it should.
         if (this.kind === 'sqlite') await m.query('UPDATE migrations SET id = id WHERE 0');
         return this.tx.run(m, () => fn(m));
-      }),
-    );
+      });
+    });
   }
 
   /** Whether this call chain is inside run() or transaction() (it holds the SQLite lock, if any). */
@@ -141,7 +145,10 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.lock.run(async () => this.withoutBusyWait(once));
+        return await this.lock.run(async () => {
+          this.busyWait(false);
+          return once();
+        });
       } catch (e) {
         // Another process holds the write lock: an autocommit statement refused changed nothing, and is tried
         // again. Anything else is its own error.
@@ -171,19 +178,20 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
     return this.busyTimeout;
   }
 
+  /** SQLite: whether the connection's busy timeout is at 0, as rows()/exec() leave it; run() and transaction() put it back. */
+  private busyWaitOff = false;
+
   /**
-   * Runs `fn` (synchronous statements) with the connection's busy timeout at 0, so that a lock held by another
-   * process answers SQLITE_BUSY at once instead of sleeping in SQLite's busy handler; the timeout is restored after.
+   * SQLite: the connection's busy timeout on (the configured one: TypeORM's statements wait for another process's
+   * write lock in SQLite's busy handler) or off (0: rows()/exec() get SQLITE_BUSY at once and wait in the event
+   * loop). Switched only when the kind of caller changes, so a worker's job statements in a row pay nothing.
    */
-  private withoutBusyWait<T>(fn: () => T): T {
+  private busyWait(on = true): void {
+    if (this.kind !== 'sqlite' || this.busyWaitOff !== on) return;
     const timeout = this.busyTimeoutMs();
-    if (timeout === 0) return fn();
-    this.prepared('PRAGMA busy_timeout = 0').get();
-    try {
-      return fn();
-    } finally {
-      this.prepared(`PRAGMA busy_timeout = ${timeout}`).get();
-    }
+    if (timeout === 0) return;
+    this.prepared(`PRAGMA busy_timeout = ${on ? timeout : 0}`).get();
+    this.busyWaitOff = !on;
   }
 
   get lockQueue(): number {
