@@ -131,6 +131,15 @@ describe('Db.rows and Db.exec (SQLite) while another process holds the write loc
     expect(await t.db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 2 }]);
   });
 
+  it('inside Db.run leaves the busy timeout to the TypeORM statements around it', async () => {
+    const timeouts = await t.db.run(async (m) => {
+      await t.db.exec('UPDATE stmt_things SET n = n + 1 WHERE id = ?', ['a']);
+      return m.query('PRAGMA busy_timeout');
+    });
+    expect(timeouts).toEqual([{ timeout: 5000 }]);
+    expect(await t.db.rows('SELECT n FROM stmt_things WHERE id = ?', ['a'])).toEqual([{ n: 2 }]);
+  });
+
   it('gives up with SQLITE_BUSY after the connection’s busy timeout, which TypeORM’s statements (Db.run) still get', async () => {
     const handle = (t.ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
     handle.pragma('busy_timeout = 150');

@@ -140,8 +140,9 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
     }
     const stmt = this.prepared(sql);
     const once = () => (stmt.reader ? { rows: stmt.all(...params), changes: 0 } : { rows: [], changes: stmt.run(...params).changes });
-    // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting.
-    if (current) return once();
+    // Inside a transaction the write lock is ours already (Db.transaction takes it first): no waiting. Inside
+    // run(), TypeORM's statements around this one keep the busy timeout: this one waits as they do.
+    if (current || this.lock.held) return once();
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
