@@ -7,7 +7,9 @@
  * renderPdf + FileStore.put the job runs, without database or queue — on the same number of processes, run
  * twice: before the pipeline over the same entries (serials of their own, no awards exist yet) and after it over
  * the very same certificate facts (so those PDFs must come out byte-identical, which is checked); the figures use
- * both runs together, so that the machine's drift over the run weighs on both sides.
+ * both runs together, so that the machine's drift over the run weighs on both sides. Between the pipeline and the
+ * second renderer-alone run, the queue's floor (BENCH_CERT_FLOOR=0 skips it): the same renders as BullMQ jobs and
+ * nothing else, so that each run also tells what BullMQ alone costs on the machine and what the system adds to it.
  */
 import type { CertificateProgress } from '../src/modules/certificates/certificates.service';
 import Database from 'better-sqlite3';
@@ -27,6 +29,9 @@ import { insertApprovedEntries, prng } from './lib/seed';
 import { summarizeCpuProfile } from './lib/cpu-profile';
 import { fmt, out, since, target } from './lib/report';
 import type { RenderAloneDone } from './certificates/render-alone';
+import type { QueueFloorDone } from './certificates/queue-floor';
+import { Queue, QueueEvents } from 'bullmq';
+import { DEFAULT_JOB_OPTIONS } from '../src/modules/queue/queue.constants';
 
 const ENTRIES = Number(process.env.BENCH_CERTIFICATES ?? 10_000);
 const WORKERS = Number(process.env.BENCH_CERT_WORKERS ?? 2);
@@ -57,6 +62,13 @@ const TARGET = { seconds: 120, forEntries: 10_000, overheadPct: 20 };
 const ROOT = path.resolve(__dirname, '..');
 const WORKER_ENTRY = path.join(__dirname, 'certificates', 'worker.ts');
 const RENDER_ALONE_ENTRY = path.join(__dirname, 'certificates', 'render-alone.ts');
+const QUEUE_FLOOR_ENTRY = path.join(__dirname, 'certificates', 'queue-floor.ts');
+/**
+ * BENCH_CERT_FLOOR=0 skips the queue's floor: the renderer alone fed through BullMQ (bench/certificates/queue-floor.ts),
+ * run between the pipeline and the second renderer-alone run, to tell what BullMQ alone costs per certificate on
+ * this machine from what the system (finalize, outbox, database, Nest) adds to it.
+ */
+const FLOOR = process.env.BENCH_CERT_FLOOR !== '0';
 
 /** Theory 30 % (one criterion), practical 70 % (two): one judge, `single` marks — cheap to seed, real arithmetic. */
 const SCORING = {
@@ -312,6 +324,51 @@ function readFacts(sqlitePath: string, competitionId: string, publicBaseUrl: str
   }));
 }
 
+/**
+ * EXPERIMENT no-sqlite-writes: this process stores the ready states the workers no longer write, from the queue's
+ * completion events, every 20 ms in one transaction (a write connection of its own).
+ */
+async function readyRecorder(server: ChildServer): Promise<{ stop(): Promise<string> }> {
+  const conn = new IORedis(server.config.redisUrl, { maxRetriesPerRequest: null });
+  const events = new QueueEvents('certificates', { connection: conn, prefix: server.config.queuePrefix });
+  await events.waitUntilReady();
+  const db = new Database(server.config.database.sqlitePath);
+  db.pragma('busy_timeout = 10000');
+  db.pragma('synchronous = NORMAL');
+  const update = db.prepare(
+    "UPDATE certificates SET status = 'ready', file_key = ?, sha256 = ?, payload = ?, signature = ?, key_id = ?, template_version = ?, last_error = NULL, rendered_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'rendering')",
+  );
+  let pending: any[] = [];
+  let recorded = 0;
+  let batches = 0;
+  const cpu0 = process.cpuUsage();
+  const flush = db.transaction((rows: any[]) => {
+    const at = new Date().toISOString().replace('T', ' ').replace('Z', '');
+    for (const r of rows) recorded += update.run(r.fileKey, r.sha256, r.payload, r.signature, r.keyId, r.templateVersion, at, at, r.certificateId).changes;
+  });
+  events.on('completed', ({ returnvalue }) => {
+    const r = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;
+    if (r?.status === 'ready') pending.push(r);
+  });
+  const timer = setInterval(() => {
+    if (!pending.length) return;
+    const rows = pending;
+    pending = [];
+    flush(rows);
+    batches++;
+  }, 20);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await events.close();
+      conn.disconnect();
+      db.close();
+      const cpu = process.cpuUsage(cpu0);
+      return `${recorded} ready states recorded by the bench in ${batches} transactions, ${fmt((cpu.user + cpu.system) / 1000 / Math.max(1, recorded), 2)} ms of this process's CPU per certificate (watching included)`;
+    },
+  };
+}
+
 interface PipelineRun {
   /** Date.now() when the finalize request was sent (timestamps in the database are compared with it). */
   requestedAt: number;
@@ -382,6 +439,7 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
   const cpu0 = workers.map((w) => cpuSeconds(w.pid));
   const apiCpu0 = cpuSeconds(server.pid);
   const redisCpu0 = await redisCpuSeconds(server.config.redisUrl);
+  const recorder = process.env.BENCH_CERT_EXPERIMENT?.includes('no-sqlite-writes') ? await readyRecorder(server) : undefined;
   const requestedAt = Date.now();
   const t0 = process.hrtime.bigint();
   await api.call('POST', `/api/competitions/${s.competitionId}/transitions`, { token: s.adminToken, body: { to: 'finalized', force: true }, expect: 200 });
@@ -433,6 +491,7 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
     }
   } finally {
     watch.close();
+    if (recorder) out(`  EXPERIMENT no-sqlite-writes: ${await recorder.stop()}`);
   }
   if (mismatches.length) throw new Error(`the progress endpoint disagrees with the database: ${mismatches.slice(0, 3).join('; ')}`);
   // The finalize request went out at requestedAt (wall clock, as rendered_at): the pipeline ends with the last ready.
@@ -542,6 +601,64 @@ async function runBaseline(server: ChildServer, facts: CertificateFacts[], dir: 
   }
 }
 
+interface FloorRun {
+  n: number;
+  wallMs: number;
+  cpu: number[];
+  producerCpu: number;
+  redisCpu: number;
+  mem: number[];
+}
+
+/**
+ * The queue's floor: every certificate of `facts` as a BullMQ job (data: its index; the system's default job
+ * options, ids like the system's) for WORKERS queue-floor processes of CONCURRENCY jobs each; timed from the first
+ * add (every worker already waiting) until no job is waiting or active. This process is the producer (addBulk of
+ * 500, as the outbox dispatcher sends up to 500 events per pass) and watches the queue's counts every 100 ms.
+ */
+async function runFloor(server: ChildServer, facts: CertificateFacts[], dir: string, outDir: string, profileDir?: string): Promise<FloorRun> {
+  const file = path.join(dir, 'floor-facts.json');
+  fs.writeFileSync(file, JSON.stringify(facts));
+  const queueName = `certificates-floor-${randomBytes(3).toString('hex')}`;
+  const env = { ...server.env, BENCH_FACTS_FILE: file, BENCH_OUT_DIR: outDir, BENCH_CONCURRENCY: String(CONCURRENCY), BENCH_FLOOR_QUEUE: queueName, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) };
+  const children = Array.from({ length: WORKERS }, () => new Child(QUEUE_FLOOR_ENTRY, env));
+  const conn = new IORedis(server.config.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection: conn, prefix: server.config.queuePrefix });
+  try {
+    await Promise.all(children.map((c) => c.message((m) => m?.ready, 90_000, 'queue-floor process start')));
+    const redis0 = await redisCpuSeconds(server.config.redisUrl);
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < facts.length; i += 500) {
+      const ids = Array.from({ length: Math.min(500, facts.length - i) }, (_, k) => i + k);
+      await queue.addBulk(ids.map((k) => ({ name: 'certificate.render', data: { i: k }, opts: { ...DEFAULT_JOB_OPTIONS, jobId: `certificate-floor-${k}` } })));
+    }
+    for (;;) {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      if (Object.values(c).every((x) => x === 0)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const wallMs = since(t0);
+    const cpu = process.cpuUsage(cpu0);
+    const redisCpu = (await redisCpuSeconds(server.config.redisUrl)) - redis0;
+    const done = await Promise.all(
+      children.map((c) => {
+        const d = c.message<QueueFloorDone>((m) => m?.done, 60_000, 'queue-floor stop');
+        c.proc.send({ stop: true });
+        return d;
+      }),
+    );
+    const failed = await queue.getJobCountByTypes('failed');
+    if (failed) throw new Error(`queue floor: ${failed} jobs failed`);
+    return { n: done.reduce((a, d) => a + d.n, 0), wallMs, cpu: done.map((d) => d.cpuSeconds), producerCpu: (cpu.user + cpu.system) / 1e6, redisCpu, mem: done.map((d) => d.peakMiB) };
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    conn.disconnect();
+  }
+}
+
 interface Verification {
   lines: string[];
   ready: number;
@@ -641,11 +758,20 @@ export async function certificatesBench(): Promise<void> {
     const facts = readFacts(server.config.database.sqlitePath, s.competitionId, server.config.publicBaseUrl);
     v.lines.forEach(out);
 
+    const pipelineFacts = facts.filter((f) => f.sha256).map(({ sha256: _s, ...f }) => f);
+    // ── the queue's floor: the same renders as BullMQ jobs, nothing else (between the pipeline and the second baseline) ──
+    const floor = FLOOR ? await runFloor(server, pipelineFacts, dir, path.join(dir, 'floor-files'), profileDir) : undefined;
+    if (floor) {
+      out(
+        `queue floor (the renderer alone as BullMQ jobs: no database, outbox or Nest; ${WORKERS} processes × ${CONCURRENCY} at a time, this process adding the jobs), the same ${floor.n} certificates: ${fmt(floor.wallMs / 1000, 1)} s, ${fmt(floor.n / (floor.wallMs / 1000), 1)} PDFs/s; load average ${loadAverage()} at the end`,
+      );
+    }
+
     // ── baseline: the renderer alone, same processes, same facts ────────────
     const outDir = path.join(dir, 'baseline-files');
     const after = await runBaseline(
       server,
-      facts.filter((f) => f.sha256).map(({ sha256: _s, ...f }) => f),
+      pipelineFacts,
       dir,
       outDir,
       profileDir,
@@ -698,6 +824,15 @@ export async function certificatesBench(): Promise<void> {
     out(
       `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 1)} ms + API ${fmt((1000 * p.apiCpu) / n, 1)} ms (finalize, outbox dispatch, progress) + Redis ${fmt((1000 * p.redisCpu) / n, 1)} ms vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 1)} ms; ratio (workers+API+Redis)/renderer ${fmt((cpuPipeline + p.apiCpu + (Number.isNaN(p.redisCpu) ? 0 : p.redisCpu)) / n / (cpuBaseline / b.n), 2)}`,
     );
+    if (floor) {
+      const floorRate = floor.n / (floor.wallMs / 1000);
+      const floorCpu = floor.cpu.reduce((a, x) => a + x, 0);
+      out(`queue floor PDFs/s (BullMQ alone): ${fmt(floorRate, 1)}; its overhead 1 − floor/renderer: ${pct(1 - floorRate / baselineRate)}`);
+      out(`  what the system adds over BullMQ alone (1 − pipeline/floor): ${pct(1 - pipelineRate / floorRate)}; after the finalize answer only: ${pct(1 - afterFinalizeRate / floorRate)}`);
+      out(
+        `  floor CPU per PDF: workers ${fmt((1000 * floorCpu) / floor.n, 1)} ms + producer ${fmt((1000 * floor.producerCpu) / floor.n, 1)} ms + Redis ${fmt((1000 * floor.redisCpu) / floor.n, 1)} ms; ratio to the renderer alone ${fmt((floorCpu + floor.producerCpu + (Number.isNaN(floor.redisCpu) ? 0 : floor.redisCpu)) / floor.n / (cpuBaseline / b.n), 2)}`,
+      );
+    }
     out(`worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}; API during the pipeline: ${mib(p.apiMem)}`);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));

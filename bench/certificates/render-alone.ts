@@ -40,7 +40,7 @@ export function reviveFacts(raw: string): CertificateFacts[] {
 }
 
 /** Starts V8's sampling profiler (as the bench worker does); the answer writes the profile into a file and stops. */
-async function startProfile(): Promise<(file: string) => Promise<void>> {
+export async function startProfile(): Promise<(file: string) => Promise<void>> {
   const session = new Session();
   session.connect();
   const post = (method: string, params: object = {}) => new Promise<any>((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
@@ -91,7 +91,10 @@ async function main(): Promise<void> {
   process.send!(done, () => process.exit(0));
 }
 
-main().catch((e) => {
-  process.stderr.write(`render-alone failed: ${(e as Error).stack}\n`);
-  process.exit(1);
-});
+// Run as a child; imported (by queue-floor.ts, for reviveFacts) it does nothing.
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`render-alone failed: ${(e as Error).stack}\n`);
+    process.exit(1);
+  });
+}

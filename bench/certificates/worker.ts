@@ -26,6 +26,8 @@ import { loadConfigOrExit } from '../../src/config/load-config';
 import { Db } from '../../src/database/db.service';
 import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { LocalFileStore } from '../../src/modules/files/file-store';
+import { JOB_SQL, jobOf } from '../../src/modules/certificates/certificate-facts';
+import { certificateFileKey } from '../../src/modules/certificates/certificates.queue';
 import { OutboxDispatcher } from '../../src/modules/queue/outbox.dispatcher';
 
 type Runner = { query(q: string, ...rest: unknown[]): Promise<unknown> };
@@ -138,12 +140,30 @@ function diagnostics(ds: DataSource): (m: { diag?: string; dir?: string }) => Pr
  * BENCH_CERT_EXPERIMENT (comma-separated), to size a proposed change before it is made in src/:
  * `no-progress` makes job.updateProgress a no-op (the render job reports progress once, a Redis script);
  * `stub-render` renders one PDF and hands it out for every certificate (the overhead alone, see below);
- * `no-dispatch` leaves the outbox to the API: the workers' OutboxDispatcher does not start.
+ * `no-dispatch` leaves the outbox to the API: the workers' OutboxDispatcher does not start;
+ * `no-sqlite-writes` sizes workers that write nothing to SQLite (no claim, no ready statement): the job reads its
+ * certificate and facts, renders, stores and returns the ready columns, and the bench process stores the ready states
+ * in batches from the queue's completion events (certificates.bench.ts, readyRecorder).
  */
 function experiments(): string[] {
   const list = (process.env.BENCH_CERT_EXPERIMENT ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (list.includes('no-progress')) Job.prototype.updateProgress = () => Promise.resolve();
   if (list.includes('no-dispatch')) OutboxDispatcher.prototype.onApplicationBootstrap = () => undefined;
+  if (list.includes('no-sqlite-writes')) {
+    // The job writes nothing to SQLite: it reads its certificate and facts (no claim), renders, stores the file and
+    // returns what the ready statement would have written; the bench process records the ready states in batches
+    // from the queue's completion events (what the API would do in that design).
+    CertificateRenderService.prototype.render = async function (this: any, certificateId: string, _final: boolean, progress: (p: any) => void = () => undefined) {
+      const [row] = await this.db.rows(JOB_SQL, [certificateId]);
+      if (!row) return { certificateId, status: 'skipped', reason: 'gone' };
+      const job = jobOf(this.db.dataSource, row, this.config.publicBaseUrl);
+      if (!job.facts || !['queued', 'rendering'].includes(job.c.status)) return { certificateId, status: 'skipped', reason: job.c.status };
+      const out = await this.renderPdf(job.facts);
+      const stored = await this.files.put(certificateFileKey(job.c.serial), out.pdf);
+      progress({ stage: 'ready', percent: 100, serial: job.c.serial });
+      return { certificateId, status: 'ready', serial: job.c.serial, sha256: stored.sha256, bytes: out.pdf.length, fileKey: stored.key, payload: out.payload, signature: out.signature, keyId: this.signer.info.kid, templateVersion: out.templateVersion };
+    } as never;
+  }
   if (list.includes('stub-render')) {
     // Everything but the PDF: the first certificate is rendered, every later one gets that output again, so the
     // workers' CPU per certificate is the queue's and the database's share alone.
