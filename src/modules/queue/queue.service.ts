@@ -112,8 +112,14 @@ export class QueueService implements OnApplicationShutdown {
     return undefined;
   }
 
+  /**
+   * Whether Redis answers within about a second. A connection still being made (the first use of this process's,
+   * e.g. a health check right after boot) is waited for: without an offline queue a command sent before it is ready
+   * fails at once, which is no answer about Redis.
+   */
   async ping(): Promise<boolean> {
     try {
+      await this.connected(1000);
       return (await withTimeout(this.redis.ping(), 1000, 'redis ping')) === 'PONG';
     } catch {
       return false;
