@@ -347,15 +347,21 @@ describe('bulk enrolment import (CSV, GBK, XLSX) through a BullMQ job', () => {
     });
   });
 
+  /** A new open competition and a CSV of 600 good rows stored as an upload, for calling the job's run() directly. */
+  const stagedImport = async (firstName: number) => {
+    const id = await createOpenCompetition(t, organizer, tree.county.id);
+    const imports = t.app.get(EnrolmentImportService);
+    const files = t.app.get<FileStore>(FILE_STORE);
+    const rows: Row[] = Array.from({ length: 600 }, (_, i) => [chineseName(i + firstName), uniqueIdNumber(), '', tree.enterprise.name, '电工', '3']);
+    const importId = randomUUID();
+    const payload: EnrolmentImportPayload = { competitionId: id, fileKey: importFileKey(importId, 'csv'), format: 'csv', ownerId: randomUUID() };
+    await files.put(payload.fileKey, Buffer.from(csvOf(rows)));
+    return { id, imports, files, importId, payload };
+  };
+
   describe('a job that runs again', () => {
     it('resumes after the last committed chunk, with exact counts, and keeps no copy of the file', async () => {
-      const id = await createOpenCompetition(t, organizer, tree.county.id);
-      const imports = t.app.get(EnrolmentImportService);
-      const files = t.app.get<FileStore>(FILE_STORE);
-      const rows: Row[] = Array.from({ length: 600 }, (_, i) => [chineseName(i + 777), uniqueIdNumber(), '', tree.enterprise.name, '电工', '3']);
-      const importId = randomUUID();
-      const payload: EnrolmentImportPayload = { competitionId: id, fileKey: importFileKey(importId, 'csv'), format: 'csv', ownerId: randomUUID() };
-      await files.put(payload.fileKey, Buffer.from(csvOf(rows)));
+      const { id, imports, files, importId, payload } = await stagedImport(777);
 
       // The first run commits one chunk, then loses Redis while reporting progress.
       const lostRedis = async () => {
@@ -388,13 +394,7 @@ describe('bulk enrolment import (CSV, GBK, XLSX) through a BullMQ job', () => {
         ? 'hold the serial lock briefly on SQLite: the first has 10 rows, the next are paced from it, none has more than 250'
         : 'have 250 rows each on PostgreSQL (only the competition row is locked)',
       async () => {
-        const id = await createOpenCompetition(t, organizer, tree.county.id);
-        const imports = t.app.get(EnrolmentImportService);
-        const files = t.app.get<FileStore>(FILE_STORE);
-        const rows: Row[] = Array.from({ length: 600 }, (_, i) => [chineseName(i + 1777), uniqueIdNumber(), '', tree.enterprise.name, '电工', '3']);
-        const importId = randomUUID();
-        const payload: EnrolmentImportPayload = { competitionId: id, fileKey: importFileKey(importId, 'csv'), format: 'csv', ownerId: randomUUID() };
-        await files.put(payload.fileKey, Buffer.from(csvOf(rows)));
+        const { id, imports, importId, payload } = await stagedImport(1777);
 
         // Progress is reported once after each committed chunk: the entries committed so far, at each report.
         const committed: number[] = [];

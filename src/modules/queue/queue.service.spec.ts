@@ -1,7 +1,7 @@
-import * as net from 'net';
 import type { AppConfig } from '../../config/app-config';
 import { QueueService } from './queue.service';
 import { freePort } from './redis-server';
+import { silentPeer } from '../../../test/utils/silent-peer';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const service = (redisUrl: string) => new QueueService({ redisUrl, queuePrefix: `spec-queue-service-${process.pid}` } as AppConfig);
@@ -30,19 +30,12 @@ describe('QueueService.ping', () => {
   });
 
   it('answers false when the peer accepts but never answers (within the test timeout)', async () => {
-    const sockets = new Set<net.Socket>();
-    const silent = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as net.AddressInfo;
+    const peer = await silentPeer();
     try {
-      const s = make(`redis://127.0.0.1:${port}`);
+      const s = make(`redis://127.0.0.1:${peer.port}`);
       await expect(s.ping()).resolves.toBe(false);
     } finally {
-      sockets.forEach((x) => x.destroy());
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await peer.close();
     }
   });
 });

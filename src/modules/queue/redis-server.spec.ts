@@ -3,6 +3,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { findRedisServerBinary, freePort, pingRedis, PrivateRedis, startPrivateRedis } from './redis-server';
+import { silentPeer } from '../../../test/utils/silent-peer';
 
 const binary = findRedisServerBinary();
 const describeIfRedis = binary ? describe : describe.skip;
@@ -24,20 +25,13 @@ describe('pingRedis', () => {
   });
 
   it('resolves false within the timeout when the peer accepts but never answers', async () => {
-    const sockets = new Set<net.Socket>();
-    const silent = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as net.AddressInfo;
+    const peer = await silentPeer();
     try {
       const started = Date.now();
-      await expect(pingRedis(`redis://127.0.0.1:${port}`, 300)).resolves.toBe(false);
+      await expect(pingRedis(`redis://127.0.0.1:${peer.port}`, 300)).resolves.toBe(false);
       expect(Date.now() - started).toBeLessThan(1500);
     } finally {
-      sockets.forEach((s) => s.destroy());
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await peer.close();
     }
   });
 });
