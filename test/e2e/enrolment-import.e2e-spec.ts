@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import * as iconv from 'iconv-lite';
 import { Enrolment } from '../../src/modules/enrolment/enrolment.entity';
 import { ENROLMENT_IMPORT_QUEUE, EnrolmentImportPayload, importFileKey } from '../../src/modules/enrolment/import/enrolment-import.queue';
-import { EnrolmentImportService, IMPORT_CHUNK_MIN_ROWS, IMPORT_CHUNK_ROWS, ImportResult } from '../../src/modules/enrolment/import/enrolment-import.service';
+import { EnrolmentImportService, ImportResult } from '../../src/modules/enrolment/import/enrolment-import.service';
 import { FILE_STORE, FileStore } from '../../src/modules/files/file-store';
 import { QueueService } from '../../src/modules/queue/queue.service';
 import { Worker } from '../../src/modules/identity/worker.entity';
@@ -347,21 +347,15 @@ describe('bulk enrolment import (CSV, GBK, XLSX) through a BullMQ job', () => {
     });
   });
 
-  /** A new open competition and a CSV of 600 good rows stored as an upload, for calling the job's run() directly. */
-  const stagedImport = async (firstName: number) => {
-    const id = await createOpenCompetition(t, organizer, tree.county.id);
-    const imports = t.app.get(EnrolmentImportService);
-    const files = t.app.get<FileStore>(FILE_STORE);
-    const rows: Row[] = Array.from({ length: 600 }, (_, i) => [chineseName(i + firstName), uniqueIdNumber(), '', tree.enterprise.name, '电工', '3']);
-    const importId = randomUUID();
-    const payload: EnrolmentImportPayload = { competitionId: id, fileKey: importFileKey(importId, 'csv'), format: 'csv', ownerId: randomUUID() };
-    await files.put(payload.fileKey, Buffer.from(csvOf(rows)));
-    return { id, imports, files, importId, payload };
-  };
-
   describe('a job that runs again', () => {
     it('resumes after the last committed chunk, with exact counts, and keeps no copy of the file', async () => {
-      const { id, imports, files, importId, payload } = await stagedImport(777);
+      const id = await createOpenCompetition(t, organizer, tree.county.id);
+      const imports = t.app.get(EnrolmentImportService);
+      const files = t.app.get<FileStore>(FILE_STORE);
+      const rows: Row[] = Array.from({ length: 600 }, (_, i) => [chineseName(i + 777), uniqueIdNumber(), '', tree.enterprise.name, '电工', '3']);
+      const importId = randomUUID();
+      const payload: EnrolmentImportPayload = { competitionId: id, fileKey: importFileKey(importId, 'csv'), format: 'csv', ownerId: randomUUID() };
+      await files.put(payload.fileKey, Buffer.from(csvOf(rows)));
 
       // The first run commits one chunk, then loses Redis while reporting progress.
       const lostRedis = async () => {
@@ -385,33 +379,5 @@ describe('bulk enrolment import (CSV, GBK, XLSX) through a BullMQ job', () => {
       await expect(imports.run(`import-${importId}`, payload, async () => undefined)).resolves.toEqual(second);
       expect(await enrolmentCount(id)).toBe(600);
     });
-  });
-
-  describe('chunks', () => {
-    const sqlite = !process.env.DATABASE_URL;
-    it(
-      sqlite
-        ? 'hold the serial lock briefly on SQLite: the first has 10 rows, the next are paced from it, none has more than 250'
-        : 'have 250 rows each on PostgreSQL (only the competition row is locked)',
-      async () => {
-        const { id, imports, importId, payload } = await stagedImport(1777);
-
-        // Progress is reported once after each committed chunk: the entries committed so far, at each report.
-        const committed: number[] = [];
-        const result = await imports.run(`import-${importId}`, payload, async () => {
-          committed.push(await enrolmentCount(id));
-        });
-        expect(result).toEqual({ total: 600, imported: 600, alreadyEnrolled: 0, rejected: [] });
-        const sizes = committed.map((n, i) => n - (i === 0 ? 0 : committed[i - 1]));
-        expect(sizes.reduce((a, n) => a + n, 0)).toBe(600);
-        expect(sizes.every((n) => n > 0 && n <= IMPORT_CHUNK_ROWS)).toBe(true);
-        if (sqlite) {
-          expect(sizes[0]).toBe(IMPORT_CHUNK_MIN_ROWS);
-          expect(sizes.length).toBeGreaterThan(Math.ceil(600 / IMPORT_CHUNK_ROWS));
-        } else {
-          expect(sizes).toEqual([250, 250, 100]);
-        }
-      },
-    );
   });
 });

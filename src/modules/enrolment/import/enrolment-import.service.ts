@@ -24,24 +24,10 @@ import { checkRows, mapHeaders, OrgDirectory, OrgRef, requiredFields, RowCheck, 
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
 
 /**
- * Rows per transaction at most. Each chunk holds the competition's row lock (PostgreSQL) or the serial lock (SQLite)
+ * Rows per transaction. Each chunk holds the competition's row lock (PostgreSQL) or the serial lock (SQLite)
  * for its duration; between chunks other requests get their turn.
  */
 export const IMPORT_CHUNK_ROWS = 250;
-
-/**
- * SQLite: a chunk holds the serial lock, so every other request of the process waits for it (250 rows took up to
- * 1.9 s under CI load). Chunks there are sized from the last one's pace to take about this long, between
- * IMPORT_CHUNK_MIN_ROWS and IMPORT_CHUNK_ROWS rows; the first has IMPORT_CHUNK_MIN_ROWS.
- */
-export const IMPORT_CHUNK_TARGET_MS = 100;
-export const IMPORT_CHUNK_MIN_ROWS = 10;
-
-/** The next chunk's rows on SQLite: the rows the last chunk would have done in IMPORT_CHUNK_TARGET_MS, within the bounds. */
-export function nextChunkRows(lastRows: number, lastMs: number, targetMs = IMPORT_CHUNK_TARGET_MS): number {
-  const paced = lastMs > 0 ? Math.floor((lastRows * targetMs) / lastMs) : IMPORT_CHUNK_ROWS;
-  return Math.max(IMPORT_CHUNK_MIN_ROWS, Math.min(IMPORT_CHUNK_ROWS, paced));
-}
 
 export interface RejectedRow {
   /** Spreadsheet row number; the header is row 1. */
@@ -182,14 +168,10 @@ export class EnrolmentImportService {
 
     const state: ImportState = saved && saved.total === checks.length ? saved : { version: 1, total: checks.length, nextIndex: 0, imported: 0, alreadyEnrolled: 0, rejected: [], done: false };
     const started = Date.now();
-    const paced = this.db.kind === 'sqlite';
-    let rows = paced ? IMPORT_CHUNK_MIN_ROWS : IMPORT_CHUNK_ROWS;
     while (state.nextIndex < checks.length) {
-      const chunk = checks.slice(state.nextIndex, state.nextIndex + rows);
+      const chunk = checks.slice(state.nextIndex, state.nextIndex + IMPORT_CHUNK_ROWS);
       const last = state.nextIndex + chunk.length >= checks.length;
-      let holding = 0;
       const outcomes = await this.db.transaction(async (m) => {
-        holding = performance.now();
         const c = await this.competitions.lockForUpdate(m, p.competitionId);
         const ctx = await this.enrolment.context(m, c);
         const registered = await this.registeredIdNumbers(m, chunk);
@@ -207,8 +189,6 @@ export class EnrolmentImportService {
         }
         return out;
       });
-      // The time the lock was held (its commit included, the wait for it not): what the other requests waited.
-      if (paced) rows = nextChunkRows(chunk.length, performance.now() - holding);
       // Committed: record it, then tell Redis (never from inside the transaction).
       Object.assign(state, tally(state, outcomes), { nextIndex: state.nextIndex + chunk.length, done: last });
       await this.writeState(stateKey, state);
