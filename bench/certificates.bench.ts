@@ -32,6 +32,7 @@ import type { RenderAloneDone } from './certificates/render-alone';
 import type { QueueFloorDone } from './certificates/queue-floor';
 import { Queue, QueueEvents } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../src/modules/queue/queue.constants';
+import { CERTIFICATE_JOBS, CERTIFICATES_QUEUE } from '../src/modules/certificates/certificates.queue';
 
 const ENTRIES = Number(process.env.BENCH_CERTIFICATES ?? 10_000);
 const WORKERS = Number(process.env.BENCH_CERT_WORKERS ?? 2);
@@ -330,7 +331,7 @@ function readFacts(sqlitePath: string, competitionId: string, publicBaseUrl: str
  */
 async function readyRecorder(server: ChildServer): Promise<{ stop(): Promise<string> }> {
   const conn = new IORedis(server.config.redisUrl, { maxRetriesPerRequest: null });
-  const events = new QueueEvents('certificates', { connection: conn, prefix: server.config.queuePrefix });
+  const events = new QueueEvents(CERTIFICATES_QUEUE, { connection: conn, prefix: server.config.queuePrefix });
   await events.waitUntilReady();
   const db = new Database(server.config.database.sqlitePath);
   db.pragma('busy_timeout = 10000');
@@ -619,7 +620,7 @@ interface FloorRun {
 async function runFloor(server: ChildServer, facts: CertificateFacts[], dir: string, outDir: string, profileDir?: string): Promise<FloorRun> {
   const file = path.join(dir, 'floor-facts.json');
   fs.writeFileSync(file, JSON.stringify(facts));
-  const queueName = `certificates-floor-${randomBytes(3).toString('hex')}`;
+  const queueName = `${CERTIFICATES_QUEUE}-floor-${randomBytes(3).toString('hex')}`;
   const env = { ...server.env, BENCH_FACTS_FILE: file, BENCH_OUT_DIR: outDir, BENCH_CONCURRENCY: String(CONCURRENCY), BENCH_FLOOR_QUEUE: queueName, ...(profileDir ? { BENCH_PROFILE_DIR: profileDir } : {}) };
   const children = Array.from({ length: WORKERS }, () => new Child(QUEUE_FLOOR_ENTRY, env));
   const conn = new IORedis(server.config.redisUrl, { maxRetriesPerRequest: null });
@@ -631,7 +632,7 @@ async function runFloor(server: ChildServer, facts: CertificateFacts[], dir: str
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < facts.length; i += 500) {
       const ids = Array.from({ length: Math.min(500, facts.length - i) }, (_, k) => i + k);
-      await queue.addBulk(ids.map((k) => ({ name: 'certificate.render', data: { i: k }, opts: { ...DEFAULT_JOB_OPTIONS, jobId: `certificate-floor-${k}` } })));
+      await queue.addBulk(ids.map((k) => ({ name: CERTIFICATE_JOBS.render, data: { i: k }, opts: { ...DEFAULT_JOB_OPTIONS, jobId: `certificate-floor-${k}` } })));
     }
     for (;;) {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
@@ -833,7 +834,9 @@ export async function certificatesBench(): Promise<void> {
         `  floor CPU per PDF: workers ${fmt((1000 * floorCpu) / floor.n, 1)} ms + producer ${fmt((1000 * floor.producerCpu) / floor.n, 1)} ms + Redis ${fmt((1000 * floor.redisCpu) / floor.n, 1)} ms; ratio to the renderer alone ${fmt((floorCpu + floor.producerCpu + (Number.isNaN(floor.redisCpu) ? 0 : floor.redisCpu)) / floor.n / (cpuBaseline / b.n), 2)}`,
       );
     }
-    out(`worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}; API during the pipeline: ${mib(p.apiMem)}`);
+    out(
+      `worker processes' peak RSS (VmHWM): ${p.workerMem.map(mib).join(', ')}; renderer-alone processes: ${b.mem.map(mib).join(', ')}${floor ? `; queue-floor processes: ${floor.mem.map((m) => mib({ peakMiB: m })).join(', ')}` : ''}; API during the pipeline: ${mib(p.apiMem)}`,
+    );
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     const mem = await server.stop({ keepData: Boolean(process.env.BENCH_KEEP) });
