@@ -15,14 +15,12 @@
 import 'reflect-metadata';
 import { Job, Worker } from 'bullmq';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
-import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { certificateFileKey } from '../../src/modules/certificates/certificates.queue';
-import { CertificateSigner } from '../../src/modules/certificates/render/signing';
 import { LocalFileStore } from '../../src/modules/files/file-store';
 import { workerConnectionOptions } from '../../src/modules/queue/redis-connections';
-import { reviveFacts, startProfile } from './render-alone';
-import * as path from 'node:path';
+import { bareRenderer, reviveFacts, startProfile } from './render-alone';
 
 export interface QueueFloorDone {
   done: true;
@@ -36,8 +34,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const facts = reviveFacts(fs.readFileSync(process.env.BENCH_FACTS_FILE!, 'utf8'));
   const files = new LocalFileStore(process.env.BENCH_OUT_DIR!);
-  const renderer = new CertificateRenderService(undefined as never, new CertificateSigner(config.certificates.signingSeed), files, config);
-  void renderer.fonts.primary;
+  const renderer = bareRenderer(config, files);
   let n = 0;
   const worker = new Worker(
     process.env.BENCH_FLOOR_QUEUE!,

@@ -13,6 +13,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import { Session } from 'node:inspector';
 import * as path from 'node:path';
+import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { CertificateRenderService } from '../../src/modules/certificates/certificate-render.service';
 import { certificateFileKey } from '../../src/modules/certificates/certificates.queue';
@@ -39,6 +40,16 @@ export function reviveFacts(raw: string): CertificateFacts[] {
   return (JSON.parse(raw) as CertificateFacts[]).map((f) => ({ ...f, award: { ...f.award, issuedAt: new Date(f.award.issuedAt) } }));
 }
 
+/**
+ * The job's renderer without Nest: renderPdf never touches the database; the fonts are parsed now, as
+ * CertificateRenderHandler.onApplicationBootstrap does in a worker.
+ */
+export function bareRenderer(config: AppConfig, files: LocalFileStore): CertificateRenderService {
+  const renderer = new CertificateRenderService(undefined as never, new CertificateSigner(config.certificates.signingSeed), files, config);
+  void renderer.fonts.primary;
+  return renderer;
+}
+
 /** Starts V8's sampling profiler (as the bench worker does); the answer writes the profile into a file and stops. */
 export async function startProfile(): Promise<(file: string) => Promise<void>> {
   const session = new Session();
@@ -59,9 +70,7 @@ async function main(): Promise<void> {
   const facts = reviveFacts(fs.readFileSync(process.env.BENCH_FACTS_FILE!, 'utf8'));
   const concurrency = Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 1));
   const files = new LocalFileStore(process.env.BENCH_OUT_DIR!);
-  // The database is never touched by renderPdf; FileStore.put is called as the job calls it.
-  const renderer = new CertificateRenderService(undefined as never, new CertificateSigner(config.certificates.signingSeed), files, config);
-  void renderer.fonts.primary; // as CertificateRenderHandler.onApplicationBootstrap does in a worker
+  const renderer = bareRenderer(config, files);
   await new Promise<void>((resolve) => {
     process.on('message', (m: { go?: boolean }) => m?.go && resolve());
     process.send!({ ready: true });
