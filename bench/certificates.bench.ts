@@ -32,6 +32,7 @@ import type { RenderAloneDone } from './certificates/render-alone';
 import type { QueueFloorDone } from './certificates/queue-floor';
 import { Queue, QueueEvents } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS } from '../src/modules/queue/queue.constants';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../src/config/load-config';
 import { CERTIFICATE_JOBS, CERTIFICATES_QUEUE } from '../src/modules/certificates/certificates.queue';
 
 const ENTRIES = Number(process.env.BENCH_CERTIFICATES ?? 10_000);
@@ -718,7 +719,7 @@ const pct = (x: number) => `${fmt(100 * x, 1)} %`;
 
 export async function certificatesBench(): Promise<void> {
   out(
-    `${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process${process.env.BENCH_CERT_EXPERIMENT ? `; EXPERIMENT in the workers: ${process.env.BENCH_CERT_EXPERIMENT}` : ''}`,
+    `${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process, checkpointing SQLite every ${process.env.SQLITE_CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS} ms${process.env.BENCH_CERT_EXPERIMENT ? `; EXPERIMENT in the workers: ${process.env.BENCH_CERT_EXPERIMENT}` : ''}`,
   );
   const rnd = prng(20260501);
   const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-profile-')) : undefined;

@@ -58,7 +58,7 @@ export async function marksBench(): Promise<void> {
     const api = new Api(server.baseUrl);
     const t0 = process.hrtime.bigint();
     const s = await setUp(api);
-    out(`setup through the API: ${s.entries.length} entries approved and drawn, ${s.judges.length} judges assigned, ${s.criteria.length} criteria (mean, ${JUDGES_REQUIRED} judges required), in ${fmt(since(t0) / 1000, 1)} s (server pid ${server.pid}, SQLite ${server.config.database.sqlitePath})`);
+    out(`setup through the API: ${s.entries.length} entries approved and drawn, ${s.judges.length} judges assigned, ${s.criteria.length} criteria (mean, ${JUDGES_REQUIRED} judges required), in ${fmt(since(t0) / 1000, 1)} s (server pid ${server.pid}, SQLite ${server.config.database.sqlitePath}, checkpointed every ${server.config.database.checkpointIntervalMs} ms)`);
 
     // Counted in the answers completed inside a measured window.
     let accepted = 0;

@@ -8,6 +8,12 @@ export interface AppConfig {
     url?: string; // postgres only
     schema?: string; // postgres only; tests use a fresh schema per file
     sqlitePath: string; // sqlite only
+    /**
+     * SQLite: how often an API process's checkpointer thread copies the WAL back into the database file
+     * (SQLITE_CHECKPOINT_MS, default 25): small checkpoints stall the marks route's commits least, fewer ones
+     * (fewer fsyncs) stall the certificate workers' file writes less. See README, "Measured in s9".
+     */
+    checkpointIntervalMs: number;
   };
   redisUrl: string;
   /** true when REDIS_URL was given; `npm start` may otherwise start a private redis-server. */

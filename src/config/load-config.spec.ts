@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     it('are used when nothing is set', () => {
       const c = loadConfig(env());
       expect(c.port).toBe(3000);
-      expect(c.database).toEqual({ kind: 'sqlite', sqlitePath: path.join(varDir, 'contest.sqlite') });
+      expect(c.database).toEqual({ kind: 'sqlite', sqlitePath: path.join(varDir, 'contest.sqlite'), checkpointIntervalMs: 25 });
       expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
       expect(c.redisUrlExplicit).toBe(false);
       expect(c.queuePrefix).toBe(DEFAULT_QUEUE_PREFIX);
@@ -72,6 +72,8 @@ describe('loadConfig', () => {
       ['CERT_SERIAL_PREFIX', { CERT_SERIAL_PREFIX: 'HZ' }, (c: ReturnType<typeof loadConfig>) => c.certificates.serialPrefix, 'HZ'],
       ['QUEUE_* timings', { QUEUE_LOCK_DURATION_MS: '10000', QUEUE_STALLED_INTERVAL_MS: '2000' }, (c: ReturnType<typeof loadConfig>) => c.queue, { lockDurationMs: 10000, stalledIntervalMs: 2000 }],
       ['CERT_WORKER_CONCURRENCY', { CERT_WORKER_CONCURRENCY: '3' }, (c: ReturnType<typeof loadConfig>) => c.certificates.concurrency, 3],
+      ['SQLITE_CHECKPOINT_MS unset', {}, (c: ReturnType<typeof loadConfig>) => c.database.checkpointIntervalMs, 25],
+      ['SQLITE_CHECKPOINT_MS', { SQLITE_CHECKPOINT_MS: '100' }, (c: ReturnType<typeof loadConfig>) => c.database.checkpointIntervalMs, 100],
     ])('%s', (_label, extra, pick, expected) => {
       expect(pick(loadConfig(env(extra)))).toEqual(expected);
     });
@@ -122,6 +124,8 @@ describe('loadConfig', () => {
       ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
       ['JWT_EXPIRES_IN_SECONDS', { JWT_EXPIRES_IN_SECONDS: '1' }],
       ['OUTBOX_POLL_MS', { OUTBOX_POLL_MS: 'soon' }],
+      ['SQLITE_CHECKPOINT_MS', { SQLITE_CHECKPOINT_MS: '0' }],
+      ['SQLITE_CHECKPOINT_MS', { SQLITE_CHECKPOINT_MS: 'often' }],
     ];
 
     it.each(bad)('%s %j', (variable, extra) => {

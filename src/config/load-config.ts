@@ -20,6 +20,14 @@ type Env = Record<string, string | undefined>;
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_QUEUE_PREFIX = 'contest';
+/**
+ * SQLite checkpoints every 25 ms by default. Measured in s5 under the marks load: every 25 ms gave a p99 of
+ * 45–48 ms, every 100 ms 49–54 ms and every 1,000 ms 85 ms. Measured in s9 with one certificate worker process
+ * (its event loop blocked in open() while a checkpoint's fsync commits the file system's journal): 100 and 250 ms
+ * rendered 18 and 15 % more certificates a second on average than 25 ms. The default favours the judges' tablets; SQLITE_CHECKPOINT_MS
+ * lets an installation that renders large batches choose otherwise.
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 25;
 export const SECRETS_FILE = 'secrets.json';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -215,6 +223,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const jwtExpiresInSeconds = int(env, 'JWT_EXPIRES_IN_SECONDS', 12 * 3600, 60, 30 * 24 * 3600);
   const outboxPollMs = int(env, 'OUTBOX_POLL_MS', 1000, 50, 60000);
+  const checkpointIntervalMs = int(env, 'SQLITE_CHECKPOINT_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, 5, 60000);
   const lockDurationMs = int(env, 'QUEUE_LOCK_DURATION_MS', 30000, 1000, 600000);
   const stalledIntervalMs = int(env, 'QUEUE_STALLED_INTERVAL_MS', 30000, 500, 600000);
   const trustProxy = trustProxyFrom(str(env, 'TRUST_PROXY'));
@@ -243,8 +252,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port,
     database: databaseUrl
-      ? { kind: 'postgres', url: databaseUrl, schema, sqlitePath }
-      : { kind: 'sqlite', sqlitePath },
+      ? { kind: 'postgres', url: databaseUrl, schema, sqlitePath, checkpointIntervalMs }
+      : { kind: 'sqlite', sqlitePath, checkpointIntervalMs },
     redisUrl: redisUrl ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: redisUrl !== undefined,
     queuePrefix,

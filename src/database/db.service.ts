@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../config/load-config';
 import { placeholdersFor } from './raw-values';
 import { SerialLock } from './serial-lock';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
@@ -20,11 +21,6 @@ const STATEMENT_CACHE = 200;
 const BUSY_PAUSES_MS = [0, 1, 2, 5, 10, 20, 50];
 /** With the checkpointer thread running, a writer checkpoints by itself only past this many WAL pages (40 MiB), as a safety net. */
 const WRITER_AUTOCHECKPOINT_PAGES = 10_000;
-/**
- * How often the checkpointer thread runs. Under the marks load (≈ 2,500 marks/s) every 25 ms gave a p99 of
- * 45–48 ms, every 100 ms 49–54 ms and every 1,000 ms 85 ms: small checkpoints stall the writer's WAL appends least.
- */
-const CHECKPOINT_INTERVAL_MS = 25;
 
 /**
  * Whether this process runs the checkpointer thread (SQLite). Off in worker-only processes: the API's thread
@@ -57,7 +53,7 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
-    if (this.kind === 'sqlite' && checkpointThread) this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, CHECKPOINT_INTERVAL_MS);
+    if (this.kind === 'sqlite' && checkpointThread) this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, config.database.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
   }
 
   /** After the migrations (module init): the file exists. */

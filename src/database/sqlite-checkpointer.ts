@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
  * copies the pages back into the database file and waits for two fsyncs, on the thread that serves
  * requests (measured under the marks load: COMMIT took 6 ms on average, a fifth of the API's time).
  * Here a second connection, in its own thread, runs `PRAGMA wal_checkpoint(PASSIVE)` every
- * `intervalMs` (25 ms by default; see Db): PASSIVE never waits for or blocks the writers, and once it has copied every frame the
+ * `intervalMs` (SQLITE_CHECKPOINT_MS, 25 ms by default; see load-config.ts): PASSIVE never waits for or blocks the writers, and once it has copied every frame the
  * next writer starts the WAL over. The writers' own automatic checkpoint stays as a safety net, at a
  * larger threshold (`Db` sets it), should this thread fall behind or stop.
  */
@@ -19,7 +19,7 @@ export class SqliteCheckpointer {
 
   constructor(
     private readonly file: string,
-    private readonly intervalMs = 25,
+    readonly intervalMs = 25,
   ) {}
 
   start(): void {
