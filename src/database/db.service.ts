@@ -4,7 +4,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../config/load-config';
 import { placeholdersFor } from './raw-values';
 import { SerialLock } from './serial-lock';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
@@ -53,7 +52,7 @@ export class Db implements OnApplicationBootstrap, OnApplicationShutdown {
   ) {
     this.kind = config.database.kind;
     this.lock = new SerialLock(this.kind === 'sqlite');
-    if (this.kind === 'sqlite' && checkpointThread) this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, config.database.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
+    if (this.kind === 'sqlite' && checkpointThread) this.checkpointer = new SqliteCheckpointer(config.database.sqlitePath, config.database.checkpointIntervalMs);
   }
 
   /** After the migrations (module init): the file exists. */
