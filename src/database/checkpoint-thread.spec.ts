@@ -41,9 +41,9 @@ describe('the checkpointer thread per process shape', () => {
 
   it('runs at the configured interval (SQLITE_CHECKPOINT_MS), 25 ms by default', async () => {
     const interval = (db: Db) => (db as unknown as { checkpointer?: { intervalMs: number } }).checkpointer?.intervalMs;
-    const given = new Db(ds, { database: { ...config().database, checkpointIntervalMs: loadConfig({ NODE_ENV: 'test', VAR_DIR: dir, SQLITE_CHECKPOINT_MS: '250' }).database.checkpointIntervalMs } } as AppConfig, true);
-    expect(interval(given)).toBe(250);
-    expect(interval(new Db(ds, { database: { ...config().database, checkpointIntervalMs: loadConfig({ NODE_ENV: 'test', VAR_DIR: dir }).database.checkpointIntervalMs } } as AppConfig, true))).toBe(25);
+    const configured = (extra: Record<string, string>) => loadConfig({ NODE_ENV: 'test', VAR_DIR: dir, SQLITE_PATH: file, ...extra });
+    expect(interval(new Db(ds, configured({ SQLITE_CHECKPOINT_MS: '250' }), true))).toBe(250);
+    expect(interval(new Db(ds, configured({}), true))).toBe(25);
   });
 
   it('without it: no thread, and SQLite keeps its own checkpoint past 1,000 WAL pages', async () => {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '../config/load-config';
 
 /**
  * WAL checkpoints of a SQLite file in a worker thread, off the event loop.
@@ -7,8 +8,8 @@ import { Worker } from 'node:worker_threads';
  * copies the pages back into the database file and waits for two fsyncs, on the thread that serves
  * requests (measured under the marks load: COMMIT took 6 ms on average, a fifth of the API's time).
  * Here a second connection, in its own thread, runs `PRAGMA wal_checkpoint(PASSIVE)` every
- * `intervalMs` (SQLITE_CHECKPOINT_MS, 25 ms by default; see load-config.ts): PASSIVE never waits for or blocks the writers, and once it has copied every frame the
- * next writer starts the WAL over. The writers' own automatic checkpoint stays as a safety net, at a
+ * `intervalMs` (SQLITE_CHECKPOINT_MS, 25 ms by default; see load-config.ts): PASSIVE never waits for or
+ * blocks the writers, and once it has copied every frame the next writer starts the WAL over. The writers' own automatic checkpoint stays as a safety net, at a
  * larger threshold (`Db` sets it), should this thread fall behind or stop.
  */
 export class SqliteCheckpointer {
@@ -19,7 +20,7 @@ export class SqliteCheckpointer {
 
   constructor(
     private readonly file: string,
-    readonly intervalMs = 25,
+    readonly intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
   ) {}
 
   start(): void {
