@@ -824,7 +824,7 @@ export async function certificatesBench(): Promise<void> {
     const cpuPipeline = p.workerCpu.reduce((a, x) => a + x, 0);
     const cpuBaseline = b.cpu.reduce((a, x) => a + x, 0);
     out(
-      `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 1)} ms + API ${fmt((1000 * p.apiCpu) / n, 1)} ms (finalize, outbox dispatch, progress) + Redis ${fmt((1000 * p.redisCpu) / n, 1)} ms vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 1)} ms; ratio (workers+API+Redis)/renderer ${fmt((cpuPipeline + p.apiCpu + (Number.isNaN(p.redisCpu) ? 0 : p.redisCpu)) / n / (cpuBaseline / b.n), 2)}`,
+      `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 2)} ms + API ${fmt((1000 * p.apiCpu) / n, 2)} ms (finalize, outbox dispatch, progress) + Redis ${fmt((1000 * p.redisCpu) / n, 2)} ms vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 2)} ms; ratio (workers+API+Redis)/renderer ${fmt((cpuPipeline + p.apiCpu + (Number.isNaN(p.redisCpu) ? 0 : p.redisCpu)) / n / (cpuBaseline / b.n), 2)}`,
     );
     if (floor) {
       const floorRate = floor.n / (floor.wallMs / 1000);
@@ -832,7 +832,7 @@ export async function certificatesBench(): Promise<void> {
       out(`queue floor PDFs/s (BullMQ alone): ${fmt(floorRate, 1)}; its overhead 1 − floor/renderer: ${pct(1 - floorRate / baselineRate)}`);
       out(`  what the system adds over BullMQ alone (1 − pipeline/floor): ${pct(1 - pipelineRate / floorRate)}; after the finalize answer only: ${pct(1 - afterFinalizeRate / floorRate)}`);
       out(
-        `  floor CPU per PDF: workers ${fmt((1000 * floorCpu) / floor.n, 1)} ms + producer ${fmt((1000 * floor.producerCpu) / floor.n, 1)} ms + Redis ${fmt((1000 * floor.redisCpu) / floor.n, 1)} ms; ratio to the renderer alone ${fmt((floorCpu + floor.producerCpu + (Number.isNaN(floor.redisCpu) ? 0 : floor.redisCpu)) / floor.n / (cpuBaseline / b.n), 2)}`,
+        `  floor CPU per PDF: workers ${fmt((1000 * floorCpu) / floor.n, 2)} ms + producer ${fmt((1000 * floor.producerCpu) / floor.n, 2)} ms + Redis ${fmt((1000 * floor.redisCpu) / floor.n, 2)} ms; ratio to the renderer alone ${fmt((floorCpu + floor.producerCpu + (Number.isNaN(floor.redisCpu) ? 0 : floor.redisCpu)) / floor.n / (cpuBaseline / b.n), 2)}`,
       );
     }
     out(

@@ -199,7 +199,9 @@ describe('queue: API → BullMQ → worker, and the outbox dispatcher', () => {
       const queues = t.app.get(QueueService);
       const dispatcher = t.app.get(OutboxDispatcher);
       const outbox = t.app.get(OutboxService);
+      // A batch goes to BullMQ as one pipeline per queue (addBulk); single adds remain for the per-event fallback.
       const addSpy = jest.spyOn(queues, 'add');
+      const bulkSpy = jest.spyOn(queues, 'addBulk');
 
       // More than one claim batch (100), so that concurrent dispatchers have to share the work.
       const N = 130;
@@ -219,13 +221,17 @@ describe('queue: API → BullMQ → worker, and the outbox dispatcher', () => {
       expect(delivered.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(N);
 
       const addsPerJob = new Map<string, number>();
-      for (const [, , , opts] of addSpy.mock.calls) {
-        const id = String(opts?.jobId);
+      const count = (jobId: unknown) => {
+        const id = String(jobId);
         if (jobIds.includes(id)) addsPerJob.set(id, (addsPerJob.get(id) ?? 0) + 1);
-      }
+      };
+      for (const [, , , opts] of addSpy.mock.calls) count(opts?.jobId);
+      for (const [, jobs] of bulkSpy.mock.calls) for (const j of jobs) count(j.opts?.jobId);
+      expect(bulkSpy).toHaveBeenCalled();
       expect(addsPerJob.size).toBe(N);
       expect([...addsPerJob.values()].every((n) => n === 1)).toBe(true);
       addSpy.mockRestore();
+      bulkSpy.mockRestore();
 
       // Redis' own record: one 'added' event per job id and no duplicate add was attempted.
       const redis = new IORedis(t.config.redisUrl, { maxRetriesPerRequest: 1 });

@@ -2,12 +2,21 @@ import { randomInt } from 'node:crypto';
 import { computeCheckDigit } from '../../src/modules/identity/domain/id-number';
 import { bearer, TestApp } from '../utils/create-test-app';
 
-/** A valid resident ID number: region 330802 (衢州市柯城区), the given birth date, a random sequence. */
-export function validIdNumber(birth = '19900101', gender: 'M' | 'F' = 'M'): string {
+/**
+ * A valid resident ID number: region 330802 (衢州市柯城区), the given birth date (by default a random one in 1975–1999,
+ * so that two registrations in one test rarely share a number: one fixed date left 500 numbers per gender, and a test
+ * registering a few workers met a taken one now and then), a random sequence.
+ */
+export function validIdNumber(birth = randomBirthDate(), gender: 'M' | 'F' = 'M'): string {
   let seq = randomInt(0, 999);
   if ((seq % 2 === 1) !== (gender === 'M')) seq = (seq + 1) % 1000;
   const first17 = `330802${birth}${String(seq).padStart(3, '0')}`;
   return first17 + computeCheckDigit(first17);
+}
+
+function randomBirthDate(): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${randomInt(1975, 2000)}${pad(randomInt(1, 13))}${pad(randomInt(1, 29))}`;
 }
 
 let counter = 0;

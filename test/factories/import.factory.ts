@@ -11,7 +11,7 @@ let nextId = 0;
 
 /**
  * A valid ID number that no other call in this process returns: 100 per birth day from 1966-01-01 on (so
- * 10,000 numbers span 100 days), distinct from validIdNumber()'s 1990-01-01 numbers.
+ * 10,000 numbers span 100 days), distinct from validIdNumber()'s numbers (born 1975–1999).
  */
 export function uniqueIdNumber(): string {
   const k = nextId++;

@@ -133,7 +133,8 @@ export class AwardsService implements OnModuleInit {
    * makes a second application insert nothing; the check first keeps it from failing.
    */
   async applyOnFinalize(m: EntityManager, c: Competition, ctx: Pick<TransitionContext, 'user'>): Promise<() => void> {
-    const results = await m.find(Result, { where: { competitionId: c.id, final: true } });
+    // The columns the rules read (the section scores, a JSON column per row, are not among them).
+    const results = await m.find(Result, { where: { competitionId: c.id, final: true }, select: { id: true, enrolmentId: true, workerId: true, rank: true, total: true, complete: true } });
     const grants = applyAwardRules({
       level: c.level,
       contestantType: c.contestantType,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { reportFinalProgress } from '../queue/final-progress';
 import { JobHandler } from '../queue/job-handler';
 import { CertificateRenderService, RenderOutcome } from './certificate-render.service';
 import { CERTIFICATE_JOBS, CERTIFICATES_QUEUE, CertificateJobPayload } from './certificates.queue';
@@ -26,8 +27,7 @@ export class CertificateRenderHandler implements JobHandler<CertificateJobPayloa
 
   handle(job: Job<CertificateJobPayload>): Promise<RenderOutcome> {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    // Progress (ready, with the serial) is sent without waiting: a Redis round trip would hold the job up.
-    // Commands on one connection keep their order, so the report lands before the job's completion.
-    return this.renderer.render(job.data.certificateId, finalAttempt, (p) => void job.updateProgress({ ...p }).catch(() => undefined));
+    // Progress (ready, with the serial) is sent without waiting, in one socket write with the job's completion.
+    return this.renderer.render(job.data.certificateId, finalAttempt, (p) => reportFinalProgress(job, { ...p }));
   }
 }

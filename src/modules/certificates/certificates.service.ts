@@ -119,6 +119,8 @@ export class CertificatesService implements OnModuleInit {
     if (todo.length === 0) return [];
     const now = new Date();
     const serials = await allocateSerials(m, this.db.kind, this.config.certificates.serialPrefix, todo.map((a) => chinaDate(a.issuedAt ?? now).year));
+    // 16 random bytes per verification code, drawn at once (one call per code cost ≈ 7 µs each, 70 ms for 10,000).
+    const random = randomBytes(16 * todo.length);
     const rows = todo.map((a, i) =>
       m.create(Certificate, {
         id: randomUUID(),
@@ -126,7 +128,7 @@ export class CertificatesService implements OnModuleInit {
         competitionId: a.competitionId,
         status: 'queued',
         serial: serials[i],
-        verificationCode: randomBytes(16).toString('base64url'),
+        verificationCode: random.subarray(16 * i, 16 * i + 16).toString('base64url'),
         templateVersion: null,
         fileKey: null,
         sha256: null,

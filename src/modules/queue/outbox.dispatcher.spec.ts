@@ -20,18 +20,29 @@ async function database(): Promise<{ ds: DataSource; db: Db }> {
 }
 
 type AddCall = { queue: string; name: string; data: Record<string, unknown>; jobId?: string };
+type Job = { name: string; data: Record<string, unknown>; opts?: { jobId?: string } };
 
-/** A QueueService stand-in: records adds; `fail` decides which throw. */
-function fakeQueues(fail: (call: AddCall, n: number) => boolean) {
+/**
+ * A QueueService stand-in: records adds, one by one (add) and by pipeline (addBulk, which fails as a whole when
+ * `failBulk` says so); `fail` decides which single adds throw.
+ */
+function fakeQueues(fail: (call: AddCall, n: number) => boolean, failBulk: (queue: string) => boolean = () => false) {
   const calls: AddCall[] = [];
+  const bulks: Array<{ queue: string; n: number }> = [];
   const queues = {
     add: jest.fn((queue: string, name: string, data: Record<string, unknown>, opts: { jobId?: string } = {}) => {
       const call = { queue, name, data, jobId: opts.jobId };
       calls.push(call);
       return fail(call, calls.length) ? Promise.reject(new Error('Redis is not connected (end)')) : Promise.resolve({ id: opts.jobId });
     }),
+    addBulk: jest.fn((queue: string, jobs: Job[]) => {
+      bulks.push({ queue, n: jobs.length });
+      if (failBulk(queue)) return Promise.reject(new Error('Redis is not connected (end)'));
+      for (const j of jobs) calls.push({ queue, name: j.name, data: j.data, jobId: j.opts?.jobId });
+      return Promise.resolve(jobs.map((j) => ({ id: j.opts?.jobId })));
+    }),
   };
-  return { queues: queues as unknown as QueueService, calls };
+  return { queues: queues as unknown as QueueService, calls, bulks };
 }
 
 const events = (n: number): NewOutboxEvent[] => Array.from({ length: n }, (_, i) => ({ type: 'test.event', queue: i % 2 ? 'a' : 'b', payload: { n: i }, ...(i % 3 === 0 ? { jobId: `job-${i}` } : {}) }));
@@ -103,14 +114,19 @@ describe('OutboxDispatcher.dispatchOnce', () => {
     await ds.destroy();
   });
 
-  it('sends a claimed batch together and marks it sent, each job once with its job id', async () => {
+  it('sends a claimed batch with one pipeline per queue and marks it sent, each job once with its job id', async () => {
     const { ds, db } = await database();
     const outbox = new OutboxService();
     const written = await db.transaction((m) => outbox.addMany(m, events(120)));
-    const { queues, calls } = fakeQueues(() => false);
+    const { queues, calls, bulks } = fakeQueues(() => false);
     const dispatcher = new OutboxDispatcher(db, queues, outbox, config);
     await expect(dispatcher.dispatchOnce()).resolves.toBe(120);
+    expect(bulks.sort((x, y) => x.queue.localeCompare(y.queue))).toEqual([
+      { queue: 'a', n: 60 },
+      { queue: 'b', n: 60 },
+    ]);
     expect(calls.map((c) => c.jobId).sort()).toEqual(written.map((e) => e.jobId).sort());
+    expect(calls.every((c) => c.queue === (written.find((e) => e.jobId === c.jobId)!.queue))).toBe(true);
     expect(calls[0].data).toMatchObject({ eventId: expect.any(String), eventType: 'test.event' });
     const rows = await ds.manager.find(OutboxEvent);
     expect(rows.every((r) => r.sentAt instanceof Date && r.attempts === 1 && r.claimToken === null && r.claimedUntil === null && r.lastError === null)).toBe(true);
@@ -119,15 +135,16 @@ describe('OutboxDispatcher.dispatchOnce', () => {
     await ds.destroy();
   });
 
-  it('falls back event by event when the bulk send fails: the first failure backs off, the rest is released', async () => {
+  it('falls back event by event when every pipeline fails: the first failure backs off, the rest is released', async () => {
     const { ds, db } = await database();
     const outbox = new OutboxService();
     await db.transaction((m) => outbox.addMany(m, events(5)));
-    const { queues, calls } = fakeQueues(() => true);
+    const { queues, calls, bulks } = fakeQueues(() => true, () => true);
     const dispatcher = new OutboxDispatcher(db, queues, outbox, config);
     await expect(dispatcher.dispatchOnce()).resolves.toBe(0);
-    // 5 in the bulk send, then the per-event path stops at its first failure.
-    expect(calls).toHaveLength(6);
+    // Both queues' pipelines failed, then the per-event path stops at its first failure.
+    expect(bulks).toHaveLength(2);
+    expect(calls).toHaveLength(1);
     const rows = await ds.manager.find(OutboxEvent);
     expect(rows.every((r) => r.sentAt === null && r.claimToken === null)).toBe(true);
     const failed = rows.filter((r) => r.attempts === 1);
@@ -138,19 +155,21 @@ describe('OutboxDispatcher.dispatchOnce', () => {
     await ds.destroy();
   });
 
-  it('marks the sent part of a batch and backs off the events that failed', async () => {
+  it('marks the sent part of a batch, tries the events of a failed pipeline one by one while Redis answers, and backs off those that fail', async () => {
     const { ds, db } = await database();
     const outbox = new OutboxService();
     await db.transaction((m) => outbox.addMany(m, events(6)));
-    const { queues, calls } = fakeQueues((_, n) => n % 2 === 0);
+    // Queue a's pipeline fails, b's goes through; of a's three events tried alone, the first and the third fail.
+    const { queues, calls } = fakeQueues((c) => c.queue === 'a' && calls.filter((x) => x.queue === 'a').length % 2 === 1, (q) => q === 'a');
     const dispatcher = new OutboxDispatcher(db, queues, outbox, config);
-    await expect(dispatcher.dispatchOnce()).resolves.toBe(3);
-    expect(calls).toHaveLength(6);
+    await expect(dispatcher.dispatchOnce()).resolves.toBe(4);
+    expect(calls.filter((c) => c.queue === 'b')).toHaveLength(3);
+    expect(calls.filter((c) => c.queue === 'a')).toHaveLength(3);
     const rows = await ds.manager.find(OutboxEvent);
-    expect(rows.filter((r) => r.sentAt !== null && r.attempts === 1)).toHaveLength(3);
+    expect(rows.filter((r) => r.sentAt !== null && r.attempts === 1)).toHaveLength(4);
     const failed = rows.filter((r) => r.sentAt === null);
-    expect(failed).toHaveLength(3);
-    expect(failed.every((r) => r.attempts === 1 && r.claimToken === null && r.claimedUntil!.getTime() > Date.now() && /Redis/.test(r.lastError ?? ''))).toBe(true);
+    expect(failed).toHaveLength(2);
+    expect(failed.every((r) => r.queue === 'a' && r.attempts === 1 && r.claimToken === null && r.claimedUntil!.getTime() > Date.now() && /Redis/.test(r.lastError ?? ''))).toBe(true);
     // Backing off: the next pass leaves them alone.
     await expect(dispatcher.dispatchOnce()).resolves.toBe(0);
     expect(calls).toHaveLength(6);

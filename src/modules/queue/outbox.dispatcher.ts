@@ -87,11 +87,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * One pass: claim a batch, deliver it, mark the delivered ones sent. Returns how many were delivered.
-   * The batch's jobs are added to BullMQ at once (every add in flight together on the one producer connection,
-   * so one round trip's worth of waiting instead of one per event; job-id dedup still applies), then the delivered
-   * ones are marked sent with one UPDATE. Adds go through QueueService.add, which fails fast while Redis is away. When that bulk send
-   * fails as a whole (Redis away), the events go the per-event way: the first one is tried alone, its failure
-   * recorded with backoff, and the rest released for the next pass, as they would fail the same way.
+   * The batch's jobs are added to BullMQ with one pipeline per queue (QueueService.addBulk: one socket write and one
+   * round trip for up to 500 jobs instead of one each; job-id dedup still applies), then the delivered ones are marked
+   * sent with one UPDATE. A queue's pipeline that fails while another one went through (Redis answers) is retried
+   * event by event, each failure recorded with its backoff. When every pipeline fails (Redis away), the events go the
+   * per-event way: the first one is tried alone, its failure recorded with backoff, and the rest released for the next
+   * pass, as they would fail the same way.
    */
   async dispatchOnce(): Promise<number> {
     const token = randomUUID();
@@ -99,20 +100,24 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     if (claimed.length === 0) return 0;
     let delivered = 0;
     let rest = claimed;
+    let redisAnswers = false;
     if (claimed.length > 1) {
-      const outcomes = await Promise.allSettled(claimed.map((ev) => this.send(ev)));
-      const sent = claimed.filter((_, i) => outcomes[i].status === 'fulfilled');
+      const byQueue = new Map<string, OutboxEvent[]>();
+      for (const ev of claimed) {
+        const group = byQueue.get(ev.queue);
+        if (group) group.push(ev);
+        else byQueue.set(ev.queue, [ev]);
+      }
+      const groups = [...byQueue.values()];
+      const outcomes = await Promise.allSettled(groups.map((evs) => this.queues.addBulk(evs[0].queue, evs.map((ev) => this.job(ev)))));
+      const sent = groups.filter((_, i) => outcomes[i].status === 'fulfilled').flat();
       if (sent.length) {
         await this.markSent(token, sent);
         delivered += sent.length;
+        redisAnswers = true;
       }
-      rest = claimed.filter((_, i) => outcomes[i].status === 'rejected');
-      if (rest.length && sent.length) {
-        // Some went through, so Redis answers: record each failure with its backoff.
-        for (const ev of rest) await this.markFailed(token, ev, (outcomes[claimed.indexOf(ev)] as PromiseRejectedResult).reason);
-        rest = [];
-      }
-      if (rest.length) this.logger.warn({ events: rest.length }, 'bulk outbox send failed; trying event by event');
+      rest = groups.filter((_, i) => outcomes[i].status === 'rejected').flat();
+      if (rest.length && !redisAnswers) this.logger.warn({ events: rest.length }, 'bulk outbox send failed; trying event by event');
     }
     for (const ev of rest) {
       try {
@@ -121,8 +126,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         delivered++;
       } catch (e) {
         await this.markFailed(token, ev, e);
-        // Redis is away: the rest of the batch would fail the same way.
-        break;
+        // Redis is away: the rest of the batch would fail the same way. While it answers, each event is tried.
+        if (!redisAnswers) break;
       }
     }
     // Release anything claimed but not attempted in this pass.
@@ -130,8 +135,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     return delivered;
   }
 
+  /** The BullMQ job of an event: its payload with the event's id and type, under the event's job id. */
+  private job(ev: OutboxEvent) {
+    return { name: ev.type, data: { ...ev.payload, eventId: ev.id, eventType: ev.type }, opts: { jobId: ev.jobId } };
+  }
+
   private send(ev: OutboxEvent) {
-    return this.queues.add(ev.queue, ev.type, { ...ev.payload, eventId: ev.id, eventType: ev.type }, { jobId: ev.jobId });
+    const job = this.job(ev);
+    return this.queues.add(ev.queue, job.name, job.data, job.opts);
   }
 
   /** One statement for the delivered events of this claim (`attempts + 1`: the rows are ours while claimed). */

@@ -47,6 +47,17 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
+   * Adds several jobs to one queue in one pipeline (BullMQ's addBulk: one socket write and one round trip for all
+   * of them; job-id dedup still applies to each). Fails as a whole, fast while Redis is away, like add(); some of
+   * the jobs may have been added even so (their ids make a second add of them a no-op).
+   */
+  async addBulk<T extends object>(queue: string, jobs: ReadonlyArray<{ name: string; data: T; opts?: JobsOptions }>): Promise<Job<T>[]> {
+    if (jobs.length === 0) return [];
+    await this.connected();
+    return withTimeout(this.queue(queue).addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: j.opts }))) as Promise<Job<T>[]>, 5000, `adding ${jobs.length} jobs to ${queue}`);
+  }
+
+  /**
    * Resolves when the shared connection is ready; rejects at once while Redis is away, and after `ms` while a
    * connection attempt is still in flight. Checked before BullMQ is touched: a Queue first used while the
    * connection is down waits for 'ready' with no deadline, so an add given up by withTimeout() would still

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { forgetWorkerClient, registerWorkerClient } from './final-progress';
 import { ANY_JOB, JOB_HANDLERS, JobHandler } from './job-handler';
 import { workerConnectionOptions } from './redis-connections';
 import { pingRedis } from './redis-server';
@@ -37,6 +38,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
         lockDuration: this.config.queue.lockDurationMs,
         stalledInterval: this.config.queue.stalledIntervalMs,
       });
+      // Its client, once connected, for reportFinalProgress (one socket write for a job's last progress and its completion).
+      worker.backend.client.then((client) => registerWorkerClient(worker.qualifiedName, client)).catch(() => undefined);
       worker.on('error', (err) => this.logger.warn({ queue, err: err.message }, 'worker connection error'));
       worker.on('failed', (job, err) => this.logger.warn({ queue, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
       this.workers.push(worker);
@@ -59,6 +62,7 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     if (this.workers.length === 0) return;
     const workers = this.workers.splice(0);
+    for (const w of workers) forgetWorkerClient(w.qualifiedName);
     const reachable = await pingRedis(this.config.redisUrl, 1000);
     if (!reachable) this.logger.warn({ queues: workers.map((w) => w.name) }, 'Redis does not answer: closing the workers without waiting for running jobs');
     await Promise.allSettled(workers.map((w) => w.close(!reachable)));
