@@ -717,13 +717,35 @@ function verify(server: ChildServer, competitionId: string, requestedAt: number)
 
 const pct = (x: number) => `${fmt(100 * x, 1)} %`;
 
+/**
+ * Where the run's PDF files go: BENCH_FILES_DIR, else tmpfs (/dev/shm) when there is one, else the temp directory.
+ * Not the disk by default: this machine kind's ext4 has no journal, and without one, creating a file skips (one by
+ * one, from the start of the block group, at every creation) each inode of the group freed in the last minute, or six
+ * while its inode-table block is dirty (find_inode_bit → recently_deleted). Every run deletes its 40,000 PDFs at the
+ * end, so a run started within minutes of another paid up to ≈ 0.6 ms of kernel time per file, varying with the
+ * phase's distance from that cleanup (measured in s10 with perf: 10 % of a worker's CPU; the renderer-alone runs
+ * were hit too, by other amounts). The baselines and the pipeline write to the same place, so the comparison holds.
+ */
+function filesBase(): { base: string; why: string } {
+  if (process.env.BENCH_FILES_DIR) return { base: process.env.BENCH_FILES_DIR, why: `under BENCH_FILES_DIR=${process.env.BENCH_FILES_DIR}` };
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return { base: '/dev/shm', why: 'on tmpfs (/dev/shm), away from the disk, where creating a file right after a mass deletion is slow (BENCH_FILES_DIR=<dir> to measure elsewhere)' };
+  } catch {
+    return { base: os.tmpdir(), why: `under ${os.tmpdir()} (no /dev/shm)` };
+  }
+}
+
 export async function certificatesBench(): Promise<void> {
   out(
     `${ENTRIES} entries, award rules ${JSON.stringify(AWARD_RULES)}; ${WORKERS} worker processes × CERT_WORKER_CONCURRENCY=${CONCURRENCY}; API in its own process, checkpointing SQLite every ${process.env.SQLITE_CHECKPOINT_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS} ms${process.env.BENCH_CERT_EXPERIMENT ? `; EXPERIMENT in the workers: ${process.env.BENCH_CERT_EXPERIMENT}` : ''}`,
   );
   const rnd = prng(20260501);
   const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-profile-')) : undefined;
-  const server = await ChildServer.start();
+  const files = filesBase();
+  const filesDir = fs.mkdtempSync(path.join(files.base, 'contest-bench-files-'));
+  out(`PDF files (pipeline, renderer alone, floor): ${files.why}`);
+  const server = await ChildServer.start({ filesDir: path.join(filesDir, 'server') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contest-bench-certs-'));
   const workers: Child[] = [];
   try {
@@ -735,7 +757,7 @@ export async function certificatesBench(): Promise<void> {
     // ── baseline before the pipeline: the renderer alone on the same people (no awards exist yet) ──
     // Run before and after the pipeline, so that a machine drifting faster or slower over the run (seen here: the
     // same renders' CPU time varied by ±15 % between minutes) weighs on the baseline as on the pipeline.
-    const before = await runBaseline(server, previewFacts(server.config.database.sqlitePath, s.competitionId, server.config.publicBaseUrl), dir, path.join(dir, 'baseline-before'), profileDir);
+    const before = await runBaseline(server, previewFacts(server.config.database.sqlitePath, s.competitionId, server.config.publicBaseUrl), dir, path.join(filesDir, 'baseline-before'), profileDir);
     out(`renderer alone before the pipeline (${before.n} certificates of the same entries, serials of their own): ${fmt(before.wallMs / 1000, 1)} s, ${fmt(before.n / (before.wallMs / 1000), 1)} PDFs/s; load average ${before.startLoad} at the start, ${before.endLoad} at the end`);
 
     const workerEnv = { ...server.env, CERT_WORKER_CONCURRENCY: String(CONCURRENCY) };
@@ -762,7 +784,7 @@ export async function certificatesBench(): Promise<void> {
 
     const pipelineFacts = facts.filter((f) => f.sha256).map(({ sha256: _s, ...f }) => f);
     // ── the queue's floor: the same renders as BullMQ jobs, nothing else (between the pipeline and the second baseline) ──
-    const floor = FLOOR ? await runFloor(server, pipelineFacts, dir, path.join(dir, 'floor-files'), profileDir) : undefined;
+    const floor = FLOOR ? await runFloor(server, pipelineFacts, dir, path.join(filesDir, 'floor-files'), profileDir) : undefined;
     if (floor) {
       out(
         `queue floor (the renderer alone as BullMQ jobs: no database, outbox or Nest; ${WORKERS} processes × ${CONCURRENCY} at a time, this process adding the jobs), the same ${floor.n} certificates: ${fmt(floor.wallMs / 1000, 1)} s, ${fmt(floor.n / (floor.wallMs / 1000), 1)} PDFs/s; load average ${loadAverage()} at the end`,
@@ -770,7 +792,7 @@ export async function certificatesBench(): Promise<void> {
     }
 
     // ── baseline: the renderer alone, same processes, same facts ────────────
-    const outDir = path.join(dir, 'baseline-files');
+    const outDir = path.join(filesDir, 'baseline-files');
     const after = await runBaseline(
       server,
       pipelineFacts,
@@ -844,8 +866,11 @@ export async function certificatesBench(): Promise<void> {
     if (process.env.BENCH_KEEP) out(`server directory (BENCH_KEEP=1, kept): ${server.dir}`);
     if (mem) out(`API peak RSS over the whole run (VmHWM, setup included): ${mib(mem)}`);
     // BENCH_KEEP=1: the run's directory (SQLite file, PDFs) stays, for a look afterwards.
-    if (process.env.BENCH_KEEP) out(`run directory (BENCH_KEEP=1, kept): ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) out(`run directory (BENCH_KEEP=1, kept): ${dir}; PDF files: ${filesDir}`);
+    else {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(filesDir, { recursive: true, force: true });
+    }
     if (profileDir) out(`CPU profiles (BENCH_PROFILE=1, kept): ${profileDir}`);
   }
 }

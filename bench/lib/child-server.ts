@@ -18,6 +18,11 @@ export interface ChildServerOptions {
   reuse?: ChildServer;
   /** Write a V8 CPU profile of the server (--cpu-prof) into this directory. */
   cpuProfDir?: string;
+  /**
+   * Keep the server's stored files (its FileStore, <var dir>/files) in this directory instead: the var dir's `files`
+   * becomes a symbolic link to it, made before the server starts (the certificates bench puts them on tmpfs).
+   */
+  filesDir?: string;
 }
 
 /** A free TCP port on 127.0.0.1 (taken and released; the child binds it a moment later). */
@@ -102,6 +107,10 @@ export class ChildServer {
       NODE_ENV: 'production',
     };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    if (opts.filesDir && !prev) {
+      fs.mkdirSync(opts.filesDir, { recursive: true });
+      fs.symlinkSync(opts.filesDir, path.join(dir, 'files'), 'dir');
+    }
     // Generates the var dir's secrets here, so that this process and the child share JWT_SECRET and DATA_KEY.
     const config = loadConfig(env);
     const s = new ChildServer(dir, config, env);
