@@ -10,6 +10,8 @@
  * both runs together, so that the machine's drift over the run weighs on both sides. Between the pipeline and the
  * second renderer-alone run, the queue's floor (BENCH_CERT_FLOOR=0 skips it): the same renders as BullMQ jobs and
  * nothing else, so that each run also tells what BullMQ alone costs on the machine and what the system adds to it.
+ * Every PDF of the run (the pipeline's file store and both kinds of baseline output) is written to tmpfs by default
+ * (BENCH_FILES_DIR to choose; filesBase() says why); the database stays on disk.
  */
 import type { CertificateProgress } from '../src/modules/certificates/certificates.service';
 import Database from 'better-sqlite3';
