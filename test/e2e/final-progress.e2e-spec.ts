@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config';
@@ -20,6 +21,8 @@ describe('a job’s last progress report and its completion leave in one socket 
   let queue: Queue;
 
   beforeAll(() => {
+    // WorkerHost logs through Nest's static logger (no app here to route it): quiet, as the app-booting tests are.
+    Logger.overrideLogger(false);
     queue = new Queue(QUEUE, { connection: { url: config.redisUrl }, prefix });
   });
 
