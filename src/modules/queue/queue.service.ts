@@ -54,7 +54,7 @@ export class QueueService implements OnApplicationShutdown {
   async addBulk<T extends object>(queue: string, jobs: ReadonlyArray<{ name: string; data: T; opts?: JobsOptions }>): Promise<Job<T>[]> {
     if (jobs.length === 0) return [];
     await this.connected();
-    return withTimeout(this.queue(queue).addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: j.opts }))) as Promise<Job<T>[]>, 5000, `adding ${jobs.length} jobs to ${queue}`);
+    return withTimeout(this.queue(queue).addBulk([...jobs]) as Promise<Job<T>[]>, 5000, `adding ${jobs.length} jobs to ${queue}`);
   }
 
   /**
