@@ -10,8 +10,8 @@ export interface AppConfig {
     sqlitePath: string; // sqlite only
     /**
      * SQLite: how often an API process's checkpointer thread copies the WAL back into the database file
-     * (SQLITE_CHECKPOINT_MS, default 25): small checkpoints stall the marks route's commits least, fewer ones
-     * (fewer fsyncs) stall the certificate workers' file writes less. See README, "Measured in s9".
+     * (SQLITE_CHECKPOINT_MS, default 25): small checkpoints stall the marks route's commits least. See load-config.ts
+     * and README, "Measured in s10".
      */
     checkpointIntervalMs: number;
   };
