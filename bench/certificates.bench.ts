@@ -27,6 +27,7 @@ import { CertificateSigner, verifySignature } from '../src/modules/certificates/
 import { scoreEntry, SectionInput } from '../src/modules/scoring/domain/arithmetic';
 import { Api, inGroups } from './lib/api';
 import { ChildServer, procMemory } from './lib/child-server';
+import { cpuSeconds, mainThreadSeconds } from './lib/proc-cpu';
 import { insertApprovedEntries, prng } from './lib/seed';
 import { summarizeCpuProfile } from './lib/cpu-profile';
 import { fmt, out, since, target } from './lib/report';
@@ -103,17 +104,6 @@ const loadAverage = () =>
     .map((x) => x.toFixed(1))
     .join(' ');
 const mib = (m: { peakMiB: number } | undefined) => (m ? `${fmt(m.peakMiB)} MiB` : 'unknown');
-
-/** utime + stime of a process so far, in seconds (Linux /proc/<pid>/stat, in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** CPU seconds the Redis server has used so far (INFO cpu): the queue's share of the machine. */
 async function redisCpuSeconds(url: string): Promise<number> {
@@ -384,6 +374,10 @@ interface PipelineRun {
   stalled: boolean;
   workerMem: Array<{ peakMiB: number; currentMiB: number } | undefined>;
   workerCpu: number[];
+  /** The same, of the workers' main (JavaScript) threads only. */
+  workerMainCpu: number[];
+  /** The API's main thread alone. */
+  apiMainCpu: number;
   apiCpu: number;
   redisCpu: number;
   apiMem?: { peakMiB: number; currentMiB: number };
@@ -441,7 +435,9 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
   if (profileDir) await startDiagnostics(api, workers);
   const progressPath = `/api/competitions/${s.competitionId}/certificates/progress`;
   const cpu0 = workers.map((w) => cpuSeconds(w.pid));
+  const main0 = workers.map((w) => mainThreadSeconds(w.pid));
   const apiCpu0 = cpuSeconds(server.pid);
+  const apiMain0 = mainThreadSeconds(server.pid);
   const redisCpu0 = await redisCpuSeconds(server.config.redisUrl);
   const recorder = process.env.BENCH_CERT_EXPERIMENT?.includes('no-sqlite-writes') ? await readyRecorder(server) : undefined;
   const requestedAt = Date.now();
@@ -506,7 +502,9 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
   if (readyAt.first) firstReadyMs = sqliteDate(readyAt.first)!.getTime() - requestedAt;
   const workerMem = workers.map((w) => procMemory(w.pid));
   const workerCpu = workers.map((w, i) => cpuSeconds(w.pid) - cpu0[i]);
+  const workerMainCpu = workers.map((w, i) => mainThreadSeconds(w.pid) - main0[i]);
   const apiCpu = cpuSeconds(server.pid) - apiCpu0;
+  const apiMainCpu = mainThreadSeconds(server.pid) - apiMain0;
   const redisCpu = (await redisCpuSeconds(server.config.redisUrl)) - redisCpu0;
   if (profileDir) await stopDiagnostics(api, workers, profileDir, last.ready);
   return {
@@ -519,6 +517,8 @@ async function runPipeline(server: ChildServer, s: Setup, workers: Child[], prof
     stalled,
     workerMem,
     workerCpu,
+    workerMainCpu,
+    apiMainCpu,
     apiCpu,
     redisCpu,
     apiMem: server.memory(),
@@ -568,6 +568,8 @@ interface BaselineRun {
   renderMs: number;
   mem: Array<{ peakMiB: number; currentMiB: number } | undefined>;
   cpu: number[];
+  /** The same, of the main (JavaScript) threads only. */
+  mainCpu: number[];
   startLoad: string;
   endLoad: string;
 }
@@ -597,6 +599,7 @@ async function runBaseline(server: ChildServer, facts: CertificateFacts[], dir: 
       renderMs: results.reduce((a, r) => a + r.renderMs, 0),
       mem: results.map((r) => ({ peakMiB: r.peakMiB, currentMiB: NaN })),
       cpu: results.map((r) => r.cpuSeconds),
+      mainCpu: results.map((r) => r.mainCpuSeconds),
       startLoad,
       endLoad: loadAverage(),
     };
@@ -823,6 +826,7 @@ export async function certificatesBench(): Promise<void> {
       renderMs: before.renderMs + after.renderMs,
       mem: after.mem.map((m, i) => ({ peakMiB: Math.max(m?.peakMiB ?? 0, before.mem[i]?.peakMiB ?? 0), currentMiB: NaN })),
       cpu: after.cpu.map((c, i) => c + (before.cpu[i] ?? 0)),
+      mainCpu: after.mainCpu.map((c, i) => c + (before.mainCpu[i] ?? 0)),
       startLoad: before.startLoad,
       endLoad: after.endLoad,
     };
@@ -850,6 +854,11 @@ export async function certificatesBench(): Promise<void> {
     out(
       `CPU per PDF: workers ${fmt((1000 * cpuPipeline) / n, 2)} ms + API ${fmt((1000 * p.apiCpu) / n, 2)} ms (finalize, outbox dispatch, progress) + Redis ${fmt((1000 * p.redisCpu) / n, 2)} ms vs renderer alone ${fmt((1000 * cpuBaseline) / b.n, 2)} ms; ratio (workers+API+Redis)/renderer ${fmt((cpuPipeline + p.apiCpu + (Number.isNaN(p.redisCpu) ? 0 : p.redisCpu)) / n / (cpuBaseline / b.n), 2)}`,
     );
+    {
+      const main = p.workerMainCpu.reduce((a, x) => a + x, 0);
+      const baseMain = b.mainCpu.reduce((a, x) => a + x, 0);
+      out(`  of which the main (JavaScript) threads: workers ${fmt((1000 * main) / n, 2)} ms, other threads ${fmt((1000 * (cpuPipeline - main)) / n, 2)} ms; API ${fmt((1000 * p.apiMainCpu) / n, 2)} ms and ${fmt((1000 * (p.apiCpu - p.apiMainCpu)) / n, 2)} ms; renderer alone ${fmt((1000 * baseMain) / b.n, 2)} ms and ${fmt((1000 * (cpuBaseline - baseMain)) / b.n, 2)} ms`);
+    }
     if (floor) {
       const floorRate = floor.n / (floor.wallMs / 1000);
       const floorCpu = floor.cpu.reduce((a, x) => a + x, 0);

@@ -20,6 +20,7 @@ import { certificateFileKey } from '../../src/modules/certificates/certificates.
 import type { CertificateFacts } from '../../src/modules/certificates/render/certificate-payload';
 import { CertificateSigner } from '../../src/modules/certificates/render/signing';
 import { LocalFileStore } from '../../src/modules/files/file-store';
+import { mainThreadSeconds } from '../lib/proc-cpu';
 
 export interface RenderAloneDone {
   done: true;
@@ -31,6 +32,8 @@ export interface RenderAloneDone {
   renderMs: number;
   /** CPU time (user + system) of this process from {go} to the end, in seconds. */
   cpuSeconds: number;
+  /** CPU time of the main (JavaScript) thread alone over the same span, in seconds (Linux /proc). */
+  mainCpuSeconds: number;
   /** Peak resident set of this process (maxRSS, boot included), in MiB. */
   peakMiB: number;
 }
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
   const profiling = process.env.BENCH_PROFILE_DIR ? await startProfile() : undefined;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadSeconds();
   let next = 0;
   let bytes = 0;
   let renderMs = 0;
@@ -95,8 +99,9 @@ async function main(): Promise<void> {
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  const mainCpuSeconds = mainThreadSeconds() - main0;
   if (profiling) await profiling(path.join(process.env.BENCH_PROFILE_DIR!, `render-alone-${process.pid}-${Date.now()}.cpuprofile`));
-  const done: RenderAloneDone = { done: true, n: facts.length, bytes, ms: performance.now() - t0, renderMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: process.resourceUsage().maxRSS / 1024 };
+  const done: RenderAloneDone = { done: true, n: facts.length, bytes, ms: performance.now() - t0, renderMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainCpuSeconds, peakMiB: process.resourceUsage().maxRSS / 1024 };
   process.send!(done, () => process.exit(0));
 }
 

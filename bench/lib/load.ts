@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { procMemory } from './child-server';
+import { cpuSeconds } from './proc-cpu';
 import { out } from './report';
 
 export interface LoadResult {
@@ -226,18 +227,6 @@ function luaValue(v: unknown): string {
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** utime + stime of a process so far, in seconds (Linux). */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * wrk in its own process, one thread per connection, running bench/lib/wrk.lua: each thread reads
  * its connection's template and writes one line per answer (sent and completed times on
@@ -283,8 +272,8 @@ async function loadWithWrk(opts: LoadOptions, wrk: string): Promise<LoadResult> 
     const startedUs = monotonicUs();
     const closer = setTimeout(() => {
       w.stopSampling();
-      const cpu = child.pid ? cpuSeconds(child.pid) : undefined;
-      if (cpu !== undefined) cores = cpu / ((monotonicUs() - startedUs) / 1e6);
+      const cpu = child.pid ? cpuSeconds(child.pid) : NaN;
+      if (!Number.isNaN(cpu)) cores = cpu / ((monotonicUs() - startedUs) / 1e6);
       child.kill('SIGINT');
     }, at(closeUs) + 200);
     const killer = setTimeout(() => child.kill('SIGKILL'), at(closeUs) + 30_000);
