@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
  * threads with `tid` (its main, JavaScript, thread: tid = pid; the rest is V8's helper threads and libuv's pool).
  * NaN where /proc cannot tell (another OS, a process gone).
  */
-export function cpuSeconds(pid: number | 'self', tid?: number): number {
+export function cpuSeconds(pid: number, tid?: number): number {
   try {
     const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -15,7 +15,7 @@ export function cpuSeconds(pid: number | 'self', tid?: number): number {
   }
 }
 
-/** The same, of a process's main (JavaScript) thread alone. */
-export function mainThreadSeconds(pid: number | 'self' = 'self'): number {
-  return cpuSeconds(pid, pid === 'self' ? process.pid : pid);
+/** The same, of a process's main (JavaScript) thread alone (by default this process's). */
+export function mainThreadSeconds(pid = process.pid): number {
+  return cpuSeconds(pid, pid);
 }
